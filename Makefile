@@ -1,0 +1,56 @@
+# The two commands a user needs: `make serve` and `make test`. Everything else is what they are made of.
+
+SHELL := /bin/bash
+PYTHON ?= $(shell scripts/find-python)
+VENV := .venv
+TOOLS := .tools
+BIN := $(VENV)/bin
+PORT ?= 3000
+export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= us-east-1
+
+.PHONY: test lint format template build check-build pytest clean
+
+test: lint template build pytest ## everything CI runs: lint, template lint, SAM build, tests
+
+$(BIN)/.installed: pyproject.toml
+	@test -n "$(PYTHON)" || { echo "No Python 3.11+ found (3.13 preferred)"; exit 1; }
+	@echo "Creating $(VENV) with $(PYTHON)"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+$(TOOLS)/bin/.installed: tools/requirements.txt
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --upgrade pip
+	$(TOOLS)/bin/python -m pip install --quiet -r tools/requirements.txt
+	@touch $@
+
+venv: $(BIN)/.installed
+
+lint: $(BIN)/.installed ## ruff (lint and format) and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy layers/threadkit/threadkit functions tests scripts/check_build.py
+
+format: $(BIN)/.installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+template: $(TOOLS)/bin/.installed ## cfn-lint and sam validate --lint on template.yaml
+	$(TOOLS)/bin/cfn-lint template.yaml
+	$(TOOLS)/bin/sam validate --lint --template template.yaml
+
+build: $(TOOLS)/bin/.installed $(BIN)/.installed ## sam build for arm64 / python3.13, then check what it built
+	@py313=$$(command -v python3.13 >/dev/null 2>&1 && python3.13 -c 'import sys' 2>/dev/null && command -v python3.13); \
+	case "$(PYTHON)" in *3.13*) py313="$(PYTHON)";; esac; \
+	if [ -z "$$py313" ]; then echo "build: skipped, sam build needs Python 3.13 on PATH"; exit 0; fi; \
+	PATH="$$(dirname "$$py313"):$$PATH" $(TOOLS)/bin/sam build --template template.yaml && \
+	$(BIN)/python scripts/check_build.py .aws-sam/build
+
+pytest: $(BIN)/.installed ## the test suite, with coverage
+	$(BIN)/pytest --cov --cov-report=term --cov-fail-under=90
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache .coverage .hypothesis

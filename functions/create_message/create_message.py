@@ -1,0 +1,36 @@
+"""POST /v1/threads/{thread_id}/messages: create a message in a thread."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from threadkit import messages
+from threadkit.http import current_tenant, logger, new_app, serve
+from threadkit.models import CreateMessageRequest, ErrorResponse, Message
+
+app = new_app()
+
+
+@app.post(
+    "/v1/threads/<thread_id>/messages",
+    summary="Create a message",
+    operation_id="createMessage",
+    tags=["Messages"],
+    responses={
+        200: {"description": "The message", "content": {"application/json": {"model": Message}}},
+        400: {"description": "Invalid request", "content": {"application/json": {"model": ErrorResponse}}},
+        429: {"description": "Rate limited", "content": {"application/json": {"model": ErrorResponse}}},
+        500: {"description": "Server error", "content": {"application/json": {"model": ErrorResponse}}},
+    },
+)
+def create_message(
+    thread_id: Annotated[str, Path(description="The thread to add the message to.")],
+    request: Annotated[CreateMessageRequest, Body()],
+) -> Message:
+    return messages.create_message(current_tenant(app), thread_id, request)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return serve(app, event, context)

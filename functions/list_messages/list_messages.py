@@ -1,0 +1,50 @@
+"""GET /v1/threads/{thread_id}/messages: list a thread's messages, one page at a time."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from threadkit import messages
+from threadkit.http import current_tenant, logger, new_app, serve
+from threadkit.models import DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, ErrorResponse, MessageList, Order
+
+app = new_app()
+
+
+@app.get(
+    "/v1/threads/<thread_id>/messages",
+    summary="List messages",
+    operation_id="listMessages",
+    tags=["Messages"],
+    responses={
+        200: {"description": "A page of messages", "content": {"application/json": {"model": MessageList}}},
+        400: {"description": "Invalid request", "content": {"application/json": {"model": ErrorResponse}}},
+        429: {"description": "Rate limited", "content": {"application/json": {"model": ErrorResponse}}},
+        500: {"description": "Server error", "content": {"application/json": {"model": ErrorResponse}}},
+    },
+)
+def list_messages(
+    thread_id: Annotated[str, Path(description="The thread whose messages to list.")],
+    limit: Annotated[int, Query(ge=1, le=MAX_LIST_LIMIT, description="Page size, 1 to 100.")] = (
+        DEFAULT_LIST_LIMIT
+    ),
+    order: Annotated[Order, Query(description="By creation time: `asc` or `desc`.")] = "desc",
+    after: Annotated[str | None, Query(description="A message id: the page starts past it.")] = None,
+    before: Annotated[str | None, Query(description="A message id: the page ends just short of it.")] = None,
+    run_id: Annotated[str | None, Query(description="Only the messages of this run.")] = None,
+) -> MessageList:
+    return messages.list_messages(
+        current_tenant(app),
+        thread_id,
+        limit=limit,
+        order=order,
+        after=after,
+        before=before,
+        run_id=run_id,
+    )
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return serve(app, event, context)

@@ -1,0 +1,38 @@
+"""POST /v1/threads/{thread_id}/messages/{message_id}: replace a message's metadata."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from threadkit import messages
+from threadkit.http import current_tenant, logger, new_app, serve
+from threadkit.models import ErrorResponse, Message, ModifyMessageRequest
+
+app = new_app()
+
+
+@app.post(
+    "/v1/threads/<thread_id>/messages/<message_id>",
+    summary="Modify a message",
+    operation_id="modifyMessage",
+    tags=["Messages"],
+    responses={
+        200: {"description": "The message", "content": {"application/json": {"model": Message}}},
+        400: {"description": "Invalid request", "content": {"application/json": {"model": ErrorResponse}}},
+        404: {"description": "No such message", "content": {"application/json": {"model": ErrorResponse}}},
+        429: {"description": "Rate limited", "content": {"application/json": {"model": ErrorResponse}}},
+        500: {"description": "Server error", "content": {"application/json": {"model": ErrorResponse}}},
+    },
+)
+def modify_message(
+    thread_id: Annotated[str, Path(description="The thread the message belongs to.")],
+    message_id: Annotated[str, Path(description="The message to modify.")],
+    request: Annotated[ModifyMessageRequest, Body()],
+) -> Message:
+    return messages.modify_message(current_tenant(app), thread_id, message_id, request)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return serve(app, event, context)

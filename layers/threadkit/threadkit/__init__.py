@@ -1,0 +1,1 @@
+"""Shared code of the Messages API functions: wire models, domain logic, DynamoDB store, errors, settings."""

@@ -1,0 +1,265 @@
+"""The error catalogue: every error a client can get, as data, and its OpenAI envelope.
+
+Each kind of error is one function or class here. Nothing else in the code builds an error body, and nothing
+matches on exception messages: the HTTP layer turns an ``ApiError`` into its response as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+INVALID_REQUEST = "invalid_request_error"
+SERVER_ERROR = "server_error"
+
+
+class ApiError(Exception):
+    """An error a client sees: HTTP status plus OpenAI's ``{"error": {...}}`` body."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        type: str = INVALID_REQUEST,
+        param: str | None = None,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.type = type
+        self.param = param
+        self.code = code
+        self.headers = headers or {}
+
+    def envelope(self) -> dict[str, Any]:
+        return {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code}}
+
+    def __repr__(self) -> str:
+        return f"ApiError({self.status}, {self.message!r}, param={self.param!r}, code={self.code!r})"
+
+
+def quote_list(values: Sequence[str]) -> str:
+    """OpenAI's way of listing allowed values: 'a' and 'b' / 'a', 'b', and 'c'."""
+    quoted = [f"'{v}'" for v in values]
+    if len(quoted) <= 2:
+        return " and ".join(quoted)
+    return ", ".join(quoted[:-1]) + ", and " + quoted[-1]
+
+
+# --- 400: the request itself -------------------------------------------------------------------------------
+
+
+def unparsable_body() -> ApiError:
+    return ApiError(
+        400,
+        "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your "
+        "HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid "
+        "JSON. If you have trouble figuring out how to fix this, please contact us through our help center "
+        "at help.openai.com.)",
+    )
+
+
+def unknown_parameter(param: str) -> ApiError:
+    return ApiError(400, f"Unknown parameter: '{param}'.", param=param, code="unknown_parameter")
+
+
+def missing_parameter(param: str) -> ApiError:
+    return ApiError(
+        400, f"Missing required parameter: '{param}'.", param=param, code="missing_required_parameter"
+    )
+
+
+def invalid_enum(param: str, value: object, allowed: Sequence[str]) -> ApiError:
+    return ApiError(
+        400,
+        f"Invalid value: {_shown(value)}. Supported values are: {quote_list(allowed)}.",
+        param=param,
+        code="invalid_value",
+    )
+
+
+def invalid_type(param: str, expected: str, value: object) -> ApiError:
+    return ApiError(
+        400,
+        f"Invalid type for '{param}': expected {expected}, but got {json_type_name(value)} instead.",
+        param=param,
+        code="invalid_type",
+    )
+
+
+def invalid_value(param: str, message: str) -> ApiError:
+    return ApiError(400, message, param=param, code="invalid_value")
+
+
+def string_too_long(param: str, maximum: int, length: int) -> ApiError:
+    return ApiError(
+        400,
+        f"Invalid '{param}': string too long. Expected a string with maximum length {maximum}, "
+        f"but got a string with length {length} instead.",
+        param=param,
+        code="string_above_max_length",
+    )
+
+
+def array_too_long(param: str, maximum: int, length: int) -> ApiError:
+    return ApiError(
+        400,
+        f"Invalid '{param}': array too long. Expected an array with maximum length {maximum}, "
+        f"but got an array with length {length} instead.",
+        param=param,
+        code="array_above_max_length",
+    )
+
+
+def too_many_properties(param: str, maximum: int, count: int) -> ApiError:
+    return ApiError(
+        400,
+        f"Invalid '{param}': too many properties. Expected an object with at most {maximum} properties, "
+        f"but got an object with {count} properties instead.",
+        param=param,
+        code="object_above_max_properties",
+    )
+
+
+def property_name_too_long(param: str, maximum: int, length: int) -> ApiError:
+    return ApiError(
+        400,
+        f"Invalid '{param}': property name too long. Expected a string with maximum length {maximum}, "
+        f"but got a string with length {length} instead.",
+        param=param,
+        code="property_name_above_max_length",
+    )
+
+
+def property_name_too_short(param: str, minimum: int, length: int) -> ApiError:
+    return ApiError(
+        400,
+        f"Invalid '{param}': property name too short. Expected a string with minimum length {minimum}, "
+        f"but got a string with length {length} instead.",
+        param=param,
+        code="property_name_below_min_length",
+    )
+
+
+def integer_below_minimum(param: str, minimum: int, value: object) -> ApiError:
+    return ApiError(
+        400,
+        f"Invalid '{param}': integer below minimum value. Expected a value >= {minimum}, "
+        f"but got {value} instead.",
+        param=param,
+        code="integer_below_min_value",
+    )
+
+
+def integer_above_maximum(param: str, maximum: int, value: object) -> ApiError:
+    return ApiError(
+        400,
+        f"Invalid '{param}': integer above maximum value. Expected a value <= {maximum}, "
+        f"but got {value} instead.",
+        param=param,
+        code="integer_above_max_value",
+    )
+
+
+def empty_content() -> ApiError:
+    return ApiError(400, "Message content must be non-empty.", param="content")
+
+
+def invalid_id(param: str, value: str, prefix: str) -> ApiError:
+    return invalid_value(param, f"Invalid '{param}': '{value}'. Expected an ID that begins with '{prefix}'.")
+
+
+def invalid_cursor(param: str, value: str) -> ApiError:
+    return invalid_value(
+        param,
+        f"Invalid '{param}': '{value}'. Expected a message ID: 'msg_' followed by 24 letters or digits.",
+    )
+
+
+def message_too_large(size: int, limit: int) -> ApiError:
+    return ApiError(
+        400,
+        f"Invalid 'content': message too large to store. Expected content and attachments of at most "
+        f"{limit} bytes as UTF-8 JSON, but got {size} bytes instead.",
+        param="content",
+        code="message_too_large",
+    )
+
+
+def unpaired_surrogate(param: str) -> ApiError:
+    return invalid_value(
+        param, f"Invalid '{param}': string contains an unpaired UTF-16 surrogate, which is not valid Unicode."
+    )
+
+
+def invalid_beta(value: str) -> ApiError:
+    return ApiError(
+        400,
+        f"Invalid 'OpenAI-Beta' header: '{value}'. This API serves the Assistants v2 API only: "
+        "send 'OpenAI-Beta: assistants=v2', or no 'OpenAI-Beta' header.",
+        code="invalid_beta",
+    )
+
+
+# --- 404 ----------------------------------------------------------------------------------------------------
+
+
+def message_not_found(message_id: str) -> ApiError:
+    return ApiError(404, f"No message found with id '{message_id}'.")
+
+
+def thread_not_found(thread_id: str) -> ApiError:
+    return ApiError(404, f"No thread found with id '{thread_id}'.")
+
+
+def invalid_url(method: str, path: str) -> ApiError:
+    return ApiError(404, f"Invalid URL ({method} {path})")
+
+
+# --- 5xx and throttling -------------------------------------------------------------------------------------
+
+
+def server_error() -> ApiError:
+    return ApiError(
+        500,
+        "The server had an error while processing your request. Sorry about that!",
+        type=SERVER_ERROR,
+    )
+
+
+def rate_limited(retry_after_seconds: int) -> ApiError:
+    return ApiError(
+        429,
+        "Rate limit reached for requests. Please try again shortly.",
+        type="requests",
+        code="rate_limit_exceeded",
+        headers={"Retry-After": str(retry_after_seconds)},
+    )
+
+
+def json_type_name(value: object) -> str:
+    """How OpenAI names the JSON type of a value in its error messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a decimal"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list | tuple):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return "a value"
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, str):
+        return f"'{value}'"
+    return repr(value) if not isinstance(value, bool) else str(value).lower()

@@ -1,0 +1,151 @@
+"""The HTTP edge shared by every function: the resolver, the event's normalisation, and error responses.
+
+Each function builds its resolver with ``new_app()`` and answers with ``serve(app, event, context)``. Between
+them, every answer of this API, errors and unknown routes included, is JSON in OpenAI's shape:
+
+* Powertools' own answers (422 validation bodies, 404 for a wrong method, 500 for an odd body) are replaced;
+* bodies are decoded here, once: a base64 body that is not UTF-8, or text that is not JSON, becomes OpenAI's
+  "could not parse" error instead of an exception deep inside the resolver;
+* any unexpected exception is logged with its stack and answered with a plain 500 envelope.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from functools import partial
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestValidationError,
+    ResponseValidationError,
+)
+from aws_lambda_powertools.shared.json_encoder import Encoder
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from threadkit import errors
+from threadkit.settings import get_settings
+from threadkit.validation import to_api_error
+
+logger = Logger()
+
+SUPPORTED_BETA = "assistants=v2"
+_UNPARSABLE = "\x00"  # stands for a body that could not be decoded: never valid JSON
+
+
+def _load_json(text: str | bytes | bytearray) -> Any:
+    """The resolver's JSON reader: every failure, deep nesting included, is a decode error."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except (ValueError, RecursionError) as exc:
+        raise json.JSONDecodeError(f"not JSON: {type(exc).__name__}", str(text)[:64], 0) from None
+
+
+def error_response(error: errors.ApiError) -> Response[str]:
+    return Response(
+        status_code=error.status,
+        content_type="application/json",
+        body=json.dumps(error.envelope()),
+        headers=dict(error.headers),
+    )
+
+
+def new_app() -> APIGatewayHttpResolver:
+    """A resolver configured for this API; the function module adds its one route."""
+    app = APIGatewayHttpResolver(
+        enable_validation=True,
+        response_validation_error_http_code=HTTPStatus.INTERNAL_SERVER_ERROR,
+        serializer=partial(json.dumps, separators=(",", ":"), ensure_ascii=False, cls=Encoder),
+        json_body_deserializer=_load_json,
+    )
+
+    @app.exception_handler(errors.ApiError)
+    def _api_error(exc: errors.ApiError) -> Response[str]:
+        if exc.status >= 500:
+            logger.exception("request failed", extra={"status": exc.status})
+        return error_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid_request(exc: RequestValidationError) -> Response[str]:
+        return error_response(to_api_error(list(exc.errors())))
+
+    @app.exception_handler(ResponseValidationError)
+    def _invalid_response(exc: ResponseValidationError) -> Response[str]:
+        logger.error("response failed its own schema", extra={"errors": str(exc.errors())[:2000]})
+        return error_response(errors.server_error())
+
+    @app.exception_handler(Exception)
+    def _unexpected(exc: Exception) -> Response[str]:
+        logger.exception("unhandled exception")
+        return error_response(errors.server_error())
+
+    @app.not_found
+    def _no_route(exc: NotFoundError) -> Response[str]:
+        event = app.current_event
+        return error_response(errors.invalid_url(event.request_context.http.method, event.raw_path))
+
+    return app
+
+
+def current_tenant(app: APIGatewayHttpResolver) -> str:
+    """The tenant that owns this request's data."""
+    return get_settings().default_tenant
+
+
+def _normalise(event: dict[str, Any]) -> None:
+    """Makes the event's body plain text that the resolver reads as JSON, whatever the client sent."""
+    headers = {str(k).lower(): v for k, v in (event.get("headers") or {}).items()}
+    body = event.get("body")
+    if event.get("isBase64Encoded") and body:
+        try:
+            body = base64.b64decode(body, validate=True).decode("utf-8")
+        except (binascii.Error, ValueError):
+            body = _UNPARSABLE
+        event["isBase64Encoded"] = False
+        event["body"] = body
+    if body:
+        # Every body of this API is JSON, whatever Content-Type says (OpenAI read it so too).
+        headers["content-type"] = "application/json"
+    event["headers"] = headers
+
+
+def _request_id(event: dict[str, Any]) -> str:
+    context = event.get("requestContext")
+    request_id = context.get("requestId") if isinstance(context, dict) else None
+    return str(request_id) if request_id else f"req_{uuid.uuid4().hex}"
+
+
+def serve(app: APIGatewayHttpResolver, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Answers one API Gateway HTTP API (payload 2.0) event with this API's conventions."""
+    request_id = _request_id(event)
+    try:
+        _normalise(event)
+        beta = event["headers"].get("openai-beta")
+        if beta is not None and beta.strip() != SUPPORTED_BETA:
+            answer = _as_proxy_response(error_response(errors.invalid_beta(beta)))
+        else:
+            answer = app.resolve(event, context)
+    except Exception:
+        logger.exception("unhandled exception outside the resolver")
+        answer = _as_proxy_response(error_response(errors.server_error()))
+    headers = answer.setdefault("headers", {})
+    headers["Content-Type"] = "application/json"
+    headers["x-request-id"] = request_id
+    return answer
+
+
+def _as_proxy_response(response: Response[str]) -> dict[str, Any]:
+    return {
+        "statusCode": response.status_code,
+        "headers": dict(response.headers),
+        "body": response.body,
+        "isBase64Encoded": False,
+    }

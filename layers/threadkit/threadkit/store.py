@@ -1,0 +1,325 @@
+"""The DynamoDB store. The only module that knows the table's layout or speaks to DynamoDB.
+
+Layout (one table, see README "Table design"):
+
+* partition key ``pk`` = ``<tenant>#<thread_id>``: all messages of one thread of one tenant;
+* sort key ``sk`` = the message id. Ids are time-ordered, fixed-length base-62 (``ids.py``), so the sort key
+  order *is* creation order, and a cursor id *is* a key position: "after X" is ``sk > X``, with no read;
+* sparse global index ``by_run`` (``gsi1pk`` = ``<pk>#<run_id>``, ``gsi1sk`` = id): only messages that
+  belong to a run carry its keys, so a ``run_id`` filter is one page of one query, however long the thread.
+
+Every page is a single ``Query`` for ``limit + 1`` items; the extra item tells ``has_more`` exactly.
+Callers ask for pages and records; ``ClientError`` never leaves this module.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from typing import TYPE_CHECKING, Any, Literal
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from threadkit import ids
+from threadkit.models import MAX_METADATA_KEY_LENGTH, MAX_METADATA_PAIRS, MAX_METADATA_VALUE_LENGTH
+from threadkit.settings import get_settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+RUN_INDEX = "by_run"
+
+# DynamoDB refuses items over 400 KB (409,600 bytes). The store keeps every item at or below ITEM_SIZE_LIMIT,
+# by its own count, so no write ever depends on how a given DynamoDB implementation measures the limit.
+ITEM_SIZE_LIMIT = 400_000
+# Room kept in every message item for the largest metadata a later modify may set: 16 pairs of a 64-character
+# key and a 512-character value, every character escaped to JSON's six-byte \uXXXX form.
+METADATA_RESERVE = 2 + MAX_METADATA_PAIRS * (
+    2 + 6 * MAX_METADATA_KEY_LENGTH + 1 + 2 + 6 * MAX_METADATA_VALUE_LENGTH + 1
+)
+# Bound on everything else in an item: keys (tenant, thread id and run id of at most 128 characters each,
+# 4 bytes a character), the index keys, attribute names, numbers and the short fields.
+ITEM_OVERHEAD = 4096
+CONTENT_LIMIT = ITEM_SIZE_LIMIT - METADATA_RESERVE - ITEM_OVERHEAD
+"""Bytes available to a message's content and attachments, as stored (UTF-8 JSON)."""
+
+_THROTTLING = frozenset(
+    {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
+)
+
+
+class StoreError(Exception):
+    """DynamoDB failed in a way the client cannot fix."""
+
+
+class NotFound(StoreError):
+    """The addressed item does not exist (a failed existence condition)."""
+
+
+class Throttled(StoreError):
+    """DynamoDB throttled the request, even after the client's retries."""
+
+
+class TooLarge(StoreError):
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"{size} bytes, limit {limit}")
+        self.size = size
+        self.limit = limit
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRecord:
+    """A message as the domain sees it, independent of the wire and of the table."""
+
+    id: str
+    thread_id: str
+    created_at: int
+    role: str
+    content: list[dict[str, Any]]
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+    metadata: dict[str, str] = field(default_factory=dict)
+    assistant_id: str | None = None
+    run_id: str | None = None
+    status: str = "completed"
+    incomplete_details: dict[str, Any] | None = None
+    completed_at: int | None = None
+    incomplete_at: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    records: list[MessageRecord]
+    has_more: bool
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def partition_key(tenant: str, thread_id: str) -> str:
+    return f"{tenant}#{thread_id}"
+
+
+def content_size(content: list[dict[str, Any]], attachments: list[dict[str, Any]]) -> int:
+    """What content and attachments take in an item, the measure that ``CONTENT_LIMIT`` bounds."""
+    return len(_dumps(content).encode()) + len(_dumps(attachments).encode())
+
+
+def item_size(item: dict[str, Any]) -> int:
+    """An item's size by DynamoDB's rule: attribute names plus values (strings in UTF-8 bytes)."""
+    size = 0
+    for name, value in item.items():
+        size += len(name.encode())
+        if "S" in value:
+            size += len(value["S"].encode())
+        elif "N" in value:
+            size += len(value["N"]) // 2 + 2
+    return size
+
+
+def _to_item(tenant: str, record: MessageRecord) -> dict[str, Any]:
+    pk = partition_key(tenant, record.thread_id)
+    item: dict[str, Any] = {
+        "pk": {"S": pk},
+        "sk": {"S": record.id},
+        "created_at": {"N": str(record.created_at)},
+        "role": {"S": record.role},
+        "content": {"S": _dumps(record.content)},
+        "attachments": {"S": _dumps(record.attachments)},
+        "metadata": {"S": _dumps(record.metadata)},
+        "status": {"S": record.status},
+    }
+    if record.assistant_id is not None:
+        item["assistant_id"] = {"S": record.assistant_id}
+    if record.run_id is not None:
+        item["run_id"] = {"S": record.run_id}
+        item["gsi1pk"] = {"S": f"{pk}#{record.run_id}"}
+        item["gsi1sk"] = {"S": record.id}
+    if record.incomplete_details is not None:
+        item["incomplete_details"] = {"S": _dumps(record.incomplete_details)}
+    if record.completed_at is not None:
+        item["completed_at"] = {"N": str(record.completed_at)}
+    if record.incomplete_at is not None:
+        item["incomplete_at"] = {"N": str(record.incomplete_at)}
+    return item
+
+
+def _from_item(item: dict[str, Any]) -> MessageRecord:
+    def text(name: str) -> str | None:
+        value = item.get(name)
+        return None if value is None else str(value["S"])
+
+    def number(name: str) -> int | None:
+        value = item.get(name)
+        return None if value is None else int(value["N"])
+
+    details = text("incomplete_details")
+    return MessageRecord(
+        id=item["sk"]["S"],
+        thread_id=item["pk"]["S"].split("#", 1)[1],
+        created_at=int(item["created_at"]["N"]),
+        role=item["role"]["S"],
+        content=json.loads(item["content"]["S"]),
+        attachments=json.loads(item["attachments"]["S"]),
+        metadata=json.loads(item["metadata"]["S"]),
+        assistant_id=text("assistant_id"),
+        run_id=text("run_id"),
+        status=item["status"]["S"],
+        incomplete_details=None if details is None else json.loads(details),
+        completed_at=number("completed_at"),
+        incomplete_at=number("incomplete_at"),
+    )
+
+
+def _translate(exc: ClientError | BotoCoreError) -> StoreError:
+    if isinstance(exc, ClientError):
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code == "ConditionalCheckFailedException":
+            return NotFound(code)
+        if code in _THROTTLING:
+            return Throttled(code)
+    return StoreError(str(exc))
+
+
+class MessageStore:
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def add(self, tenant: str, record: MessageRecord) -> None:
+        """Writes a new message; never overwrites one (ids are unique, and the write is conditional)."""
+        item = _to_item(tenant, record)
+        size = content_size(record.content, record.attachments)
+        if size > CONTENT_LIMIT:
+            raise TooLarge(size, CONTENT_LIMIT)
+        try:
+            self._client.put_item(
+                TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(pk)"
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise _translate(exc) from exc
+
+    def set_metadata(
+        self, tenant: str, thread_id: str, message_id: str, metadata: dict[str, str] | None
+    ) -> MessageRecord:
+        """Replaces a message's metadata (None: leaves it) and returns the message; ``NotFound`` if absent.
+
+        One conditional ``UpdateItem``: a message missing from this thread fails the condition, so no item is
+        ever created, and the new state comes back in the same request.
+        """
+        if metadata is None:
+            expression, value = "SET metadata = if_not_exists(metadata, :m)", "{}"
+        else:
+            expression, value = "SET metadata = :m", _dumps(metadata)
+        try:
+            answer = self._client.update_item(
+                TableName=self._table,
+                Key={"pk": {"S": partition_key(tenant, thread_id)}, "sk": {"S": message_id}},
+                UpdateExpression=expression,
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={":m": {"S": value}},
+                ReturnValues="ALL_NEW",
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise _translate(exc) from exc
+        return _from_item(answer["Attributes"])
+
+    def page(
+        self,
+        tenant: str,
+        thread_id: str,
+        *,
+        order: Literal["asc", "desc"],
+        limit: int,
+        after: str | None = None,
+        before: str | None = None,
+        run_id: str | None = None,
+    ) -> Page:
+        """One page of a thread's messages in ``order``, strictly between the cursors that are given.
+
+        ``after`` walks away from its cursor in ``order``; ``before`` alone takes the ``limit`` messages
+        nearest to its cursor on the other side, still returned in ``order``. ``has_more`` says whether
+        messages exist past the page on the side away from the cursor. Cursors must be well-formed ids.
+        """
+        ascending = order == "asc"
+        low: str | None = ids.lowest(ids.MESSAGE_PREFIX)
+        high: str | None = ids.highest(ids.MESSAGE_PREFIX)
+        if after is not None:
+            if ascending:
+                low = ids.neighbour(after, ids.MESSAGE_PREFIX, +1)
+            else:
+                high = ids.neighbour(after, ids.MESSAGE_PREFIX, -1)
+        if before is not None:
+            if ascending:
+                high = ids.neighbour(before, ids.MESSAGE_PREFIX, -1)
+            else:
+                low = ids.neighbour(before, ids.MESSAGE_PREFIX, +1)
+        if low is None or high is None or low > high:
+            return Page([], has_more=False)
+
+        # With `before` alone the page is the stretch nearest to that cursor: read towards it, then turn.
+        towards_cursor = before is not None and after is None
+        scan_forward = ascending != towards_cursor
+
+        pk = partition_key(tenant, thread_id)
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "ScanIndexForward": scan_forward,
+            "ExpressionAttributeValues": {":lo": {"S": low}, ":hi": {"S": high}},
+        }
+        if run_id is None:
+            query["KeyConditionExpression"] = "pk = :pk AND sk BETWEEN :lo AND :hi"
+            query["ExpressionAttributeValues"][":pk"] = {"S": pk}
+            query["ConsistentRead"] = True
+        else:
+            # A global index cannot be read consistently: run messages show up here within a second.
+            query["IndexName"] = RUN_INDEX
+            query["KeyConditionExpression"] = "gsi1pk = :pk AND gsi1sk BETWEEN :lo AND :hi"
+            query["ExpressionAttributeValues"][":pk"] = {"S": f"{pk}#{run_id}"}
+
+        wanted = limit + 1
+        items: list[dict[str, Any]] = []
+        try:
+            while True:
+                answer = self._client.query(**query, Limit=wanted - len(items))
+                items.extend(answer.get("Items", []))
+                resume = answer.get("LastEvaluatedKey")
+                # Only a page cut short by DynamoDB's 1 MB response cap takes another request.
+                if len(items) >= wanted or not resume:
+                    break
+                query["ExclusiveStartKey"] = resume
+        except (ClientError, BotoCoreError) as exc:
+            raise _translate(exc) from exc
+
+        records = [_from_item(item) for item in items[:limit]]
+        if towards_cursor:
+            records.reverse()
+        return Page(records, has_more=len(items) > limit)
+
+
+@cache
+def dynamodb_client() -> DynamoDBClient:
+    """The container's DynamoDB client, built once. Tests call ``dynamodb_client.cache_clear()``."""
+    config = Config(
+        retries={"mode": "standard", "max_attempts": 3},
+        connect_timeout=2,
+        read_timeout=5,
+        tcp_keepalive=True,
+    )
+    client: DynamoDBClient = boto3.client("dynamodb", config=config)
+    return client
+
+
+@cache
+def get_store() -> MessageStore:
+    """The container's store on the configured table. Tests call ``get_store.cache_clear()``."""
+    return MessageStore(dynamodb_client(), get_settings().table_name)
+
+
+def reset() -> None:
+    """Forgets the cached client and store (tests, after switching mocks or settings)."""
+    get_store.cache_clear()
+    dynamodb_client.cache_clear()

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from tests.support.template import table_definition
+
+TABLE_NAME = "messages-test"
+
+
+@pytest.fixture(autouse=True)
+def _aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Dummy credentials and settings, and no cached client or settings from another test."""
+    from threadkit import settings, store
+
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "TABLE_NAME": TABLE_NAME,
+        "POWERTOOLS_SERVICE_NAME": "messages-api-tests",
+        "POWERTOOLS_LOG_LEVEL": "CRITICAL",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB", raising=False)
+    settings.get_settings.cache_clear()
+    store.reset()
+    yield
+    settings.get_settings.cache_clear()
+    store.reset()
+
+
+@pytest.fixture
+def table() -> Iterator[Any]:
+    """The template's table, in moto, started before any client is built."""
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(TableName=TABLE_NAME, **table_definition())
+        yield client
+
+
+class RequestCounter:
+    def __init__(self) -> None:
+        self.operations: list[str] = []
+
+    def __call__(self, model: Any, **_: Any) -> None:
+        self.operations.append(model.name)
+
+    def reset(self) -> None:
+        self.operations.clear()
+
+    @property
+    def count(self) -> int:
+        return len(self.operations)
+
+
+@pytest.fixture
+def dynamodb_requests(table: Any) -> RequestCounter:
+    """Counts the DynamoDB API calls the functions make (botocore's before-call event)."""
+    from threadkit import store
+
+    counter = RequestCounter()
+    store.dynamodb_client().meta.events.register("before-call.dynamodb", counter)
+    return counter
