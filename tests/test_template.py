@@ -1,0 +1,115 @@
+"""What template.yaml promises: the functions, their routes, least-privilege IAM and the table's settings."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.template import ROOT, functions, resources, template
+
+EXPECTED_ROUTES = {
+    "CreateMessageFunction": ("POST", "/v1/threads/{thread_id}/messages", "create_message.lambda_handler"),
+    "ListMessagesFunction": ("GET", "/v1/threads/{thread_id}/messages", "list_messages.lambda_handler"),
+    "ModifyMessageFunction": (
+        "POST",
+        "/v1/threads/{thread_id}/messages/{message_id}",
+        "modify_message.lambda_handler",
+    ),
+    "RouteNotFoundFunction": ("ANY", "$default", "route_not_found.lambda_handler"),
+}
+EXPECTED_ACTIONS = {
+    "CreateMessageFunction": {"dynamodb:PutItem"},
+    "ListMessagesFunction": {"dynamodb:Query"},
+    "ModifyMessageFunction": {"dynamodb:UpdateItem"},
+    "RouteNotFoundFunction": set(),
+}
+
+
+def _http_events(function: dict[str, Any]) -> list[dict[str, Any]]:
+    events = function["Properties"].get("Events", {}).values()
+    return [e["Properties"] for e in events if e["Type"] == "HttpApi"]
+
+
+def _actions(function: dict[str, Any]) -> set[str]:
+    found: set[str] = set()
+    for policy in function["Properties"].get("Policies", []):
+        assert isinstance(policy, dict), "only inline statements, no SAM policy templates"
+        assert "Statement" in policy
+        for statement in policy["Statement"]:
+            actions = statement["Action"]
+            found.update([actions] if isinstance(actions, str) else actions)
+    return found
+
+
+def test_each_operation_is_its_own_function_with_one_route_on_the_explicit_http_api() -> None:
+    declared = functions()
+    assert set(declared) == set(EXPECTED_ROUTES)
+    for name, (method, path, handler) in EXPECTED_ROUTES.items():
+        props = declared[name]["Properties"]
+        assert props["Handler"] == handler
+        (route,) = _http_events(declared[name])
+        assert (route["Method"], route["Path"]) == (method, path)
+        assert route["ApiId"] == {"Ref": "HttpApi"}
+        module_file = ROOT / props["CodeUri"] / f"{handler.split('.')[0]}.py"
+        assert module_file.is_file(), module_file
+    assert list(resources("AWS::Serverless::HttpApi")) == ["HttpApi"]
+
+
+def test_each_function_may_only_do_what_its_operation_needs_on_the_table() -> None:
+    for name, function in functions().items():
+        assert _actions(function) == EXPECTED_ACTIONS[name], name
+
+
+def test_no_scan_is_granted_or_called_anywhere() -> None:
+    text = (ROOT / "template.yaml").read_text()
+    assert "Scan" not in text
+    assert "DynamoDBCrudPolicy" not in text
+    assert "DynamoDBReadPolicy" not in text
+    for path in [*Path(ROOT / "layers").rglob("*.py"), *Path(ROOT / "functions").rglob("*.py")]:
+        assert not re.search(r"\bscan\b|\bScan\b", path.read_text()), path
+
+
+def test_functions_share_runtime_architecture_layer_and_settings_through_globals() -> None:
+    globals_ = template()["Globals"]["Function"]
+    assert globals_["Runtime"] == "python3.13"
+    assert globals_["Architectures"] == ["arm64"]
+    assert globals_["Layers"] == [{"Ref": "CoreLayer"}]
+    assert globals_["Environment"]["Variables"]["TABLE_NAME"] == {"Ref": "MessagesTable"}
+    for function in functions().values():
+        for key in ("Runtime", "Architectures", "Layers"):
+            assert key not in function["Properties"]
+
+
+def test_the_shared_layer_is_built_by_sam_for_python313_arm64() -> None:
+    layer = template()["Resources"]["CoreLayer"]
+    assert layer["Type"] == "AWS::Serverless::LayerVersion"
+    assert layer["Metadata"]["BuildMethod"] == "python3.13"
+    assert layer["Metadata"]["BuildArchitecture"] == "arm64"
+    assert (ROOT / layer["Properties"]["ContentUri"] / "threadkit" / "__init__.py").is_file()
+
+
+def test_the_table_is_on_demand_recoverable_and_encrypted_with_no_hard_coded_name() -> None:
+    (table,) = resources("AWS::DynamoDB::Table").values()
+    props = table["Properties"]
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["SSESpecification"] == {"SSEEnabled": True}
+    assert "TableName" not in props
+    assert "LocalSecondaryIndexes" not in props
+    (index,) = props["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == "by_run"
+
+
+@pytest.mark.parametrize("kind", ["AWS::Serverless::Function", "AWS::Logs::LogGroup", "AWS::DynamoDB::Table"])
+def test_no_resource_has_a_hard_coded_name(kind: str) -> None:
+    for resource in resources(kind).values():
+        props = resource.get("Properties", {})
+        assert not {"FunctionName", "LogGroupName", "TableName"} & set(props)
+
+
+def test_the_api_base_url_output_ends_in_v1() -> None:
+    output = template()["Outputs"]["ApiBaseUrl"]["Value"]
+    assert output["Fn::Sub"].endswith("/v1")
