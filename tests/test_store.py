@@ -1,0 +1,580 @@
+"""The DynamoDB store on moto: run filter, Query continuation, exact has_more, item sizes, error mapping."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import itertools
+import json
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, Literal, cast
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from botocore.stub import Stubber
+from threadkit import ids, store
+from threadkit.models import MAX_METADATA_KEY_LENGTH, MAX_METADATA_PAIRS, MAX_METADATA_VALUE_LENGTH
+from threadkit.store import MessageRecord, MessageStore
+
+from tests.conftest import TABLE_NAME
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+TENANT = "default"
+THREAD = "thread_" + "S" * 24
+OTHER_THREAD = "thread_" + "T" * 24
+SECOND = 1_761_861_545
+NS = 1_000_000_000
+Order = Literal["asc", "desc"]
+
+
+# --- helpers ------------------------------------------------------------------------------------------------
+
+
+def seconds_clock(seconds: list[int]) -> Callable[[], int]:
+    readings: Iterator[int] = iter(seconds)
+    return lambda: next(readings) * NS
+
+
+def make_records(
+    thread_id: str, runs: list[str | None], *, first_second: int = SECOND
+) -> list[MessageRecord]:
+    """One record per entry of ``runs``, three to a second, in creation order; ``None``: no run."""
+    seconds = [first_second + n // 3 for n in range(len(runs))]
+    factory = ids.IdFactory(clock_ns=seconds_clock(seconds))
+    records = []
+    for n, run_id in enumerate(runs):
+        message_id, created_at = factory.new(ids.MESSAGE_PREFIX)
+        records.append(
+            MessageRecord(
+                id=message_id,
+                thread_id=thread_id,
+                created_at=created_at,
+                role="user" if run_id is None else "assistant",
+                content=[{"type": "text", "text": {"value": f"message {n}", "annotations": []}}],
+                assistant_id=None if run_id is None else "asst_" + "A" * 24,
+                run_id=run_id,
+                completed_at=created_at,
+            )
+        )
+    return records
+
+
+def write(message_store: MessageStore, records: list[MessageRecord]) -> None:
+    for record in records:
+        message_store.add(TENANT, record)
+
+
+def expected_page(
+    created: list[str], order: Order, limit: int, after: str | None, before: str | None
+) -> tuple[list[str], bool]:
+    """What the contract says a page holds, computed from the ids alone (ids sort in creation order)."""
+    in_order = sorted(created, reverse=order == "desc")
+
+    def past(a: str, b: str) -> bool:
+        return a > b if order == "asc" else a < b
+
+    candidates = [
+        m for m in in_order if (after is None or past(m, after)) and (before is None or past(before, m))
+    ]
+    if before is not None and after is None:
+        return candidates[-limit:], len(candidates) > limit
+    return candidates[:limit], len(candidates) > limit
+
+
+def scan_all(client: Any) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = client.scan(TableName=TABLE_NAME, ConsistentRead=True)["Items"]
+    return sorted(items, key=lambda item: (item["pk"]["S"], item["sk"]["S"]))
+
+
+def key_of(item: dict[str, Any], index: str | None) -> dict[str, Any]:
+    key = {"pk": item["pk"], "sk": item["sk"]}
+    if index is not None:
+        key.update(gsi1pk=item["gsi1pk"], gsi1sk=item["gsi1sk"])
+    return key
+
+
+class ShapedClient:
+    """A moto client whose Query answers are reshaped the ways real DynamoDB may shape them.
+
+    ``cap``: the first ``capped_calls`` queries return at most this many items, with a LastEvaluatedKey at
+    the last one, as DynamoDB does when a response reaches 1 MB. ``last_key``: ``"moto"`` leaves moto's
+    LastEvaluatedKey alone (moto drops it when a page ends exactly at Limit), ``"at_limit"`` adds it whenever
+    Limit items came back (real DynamoDB), ``"always"`` adds it to every non-empty answer (a 1 MB cut that
+    falls on the very last item), ``"never"`` removes it.
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        *,
+        cap: int | None = None,
+        capped_calls: int = 1,
+        last_key: Literal["moto", "at_limit", "always", "never"] = "moto",
+    ) -> None:
+        self._client = client
+        self._cap = cap
+        self._capped_calls = capped_calls
+        self._last_key = last_key
+        self.queries: list[dict[str, Any]] = []
+        self.answers: list[dict[str, Any]] = []
+
+    def query(self, **kwargs: Any) -> dict[str, Any]:
+        self.queries.append(copy.deepcopy(kwargs))
+        index = kwargs.get("IndexName")
+        limit = kwargs["Limit"]
+        cut = self._cap is not None and len(self.queries) <= self._capped_calls and self._cap < limit
+        if cut:
+            assert self._cap is not None
+            answer: dict[str, Any] = self._client.query(**{**kwargs, "Limit": self._cap})
+            answer.pop("LastEvaluatedKey", None)
+            if len(answer["Items"]) == self._cap:
+                answer["LastEvaluatedKey"] = key_of(answer["Items"][-1], index)
+        else:
+            answer = self._client.query(**kwargs)
+            items = answer["Items"]
+            if self._last_key == "never":
+                answer.pop("LastEvaluatedKey", None)
+            elif (self._last_key == "at_limit" and len(items) == limit) or (
+                self._last_key == "always" and items
+            ):
+                answer["LastEvaluatedKey"] = key_of(items[-1], index)
+        self.answers.append(copy.deepcopy(answer))
+        return answer
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
+def shaped_store(client: ShapedClient) -> MessageStore:
+    return MessageStore(cast("DynamoDBClient", client), TABLE_NAME)
+
+
+@pytest.fixture
+def message_store(table: Any) -> MessageStore:
+    return MessageStore(table, TABLE_NAME)
+
+
+# --- the run filter -----------------------------------------------------------------------------------------
+
+RUN_PATTERN: list[str | None] = [
+    "run_A",
+    None,
+    "run_B",
+    "run_A",
+    None,
+    "run_A",
+    "run_A",
+    None,
+    "run_B",
+    "run_A",
+]
+RUNS = RUN_PATTERN * 3
+
+
+@pytest.fixture
+def run_thread(message_store: MessageStore) -> list[MessageRecord]:
+    records = make_records(THREAD, RUNS)
+    write(message_store, records)
+    # The same run id in another thread must stay out of this thread's pages.
+    write(message_store, make_records(OTHER_THREAD, ["run_A"] * 5, first_second=SECOND + 5))
+    return records
+
+
+@pytest.mark.parametrize("order", ["asc", "desc"])
+def test_given_a_run_id_when_walking_with_after_then_exactly_that_runs_messages_come_in_order(
+    message_store: MessageStore, run_thread: list[MessageRecord], order: Order
+) -> None:
+    for run_id in ["run_A", "run_B"]:
+        run_ids = [r.id for r in run_thread if r.run_id == run_id]
+        for limit in [1, 2, 3, 4, 13, 100]:
+            cursor: str | None = None
+            seen: list[str] = []
+            while True:
+                page = message_store.page(
+                    TENANT, THREAD, order=order, limit=limit, after=cursor, run_id=run_id
+                )
+                got = [r.id for r in page.records]
+                case = (run_id, limit, cursor)
+                assert (got, page.has_more) == expected_page(run_ids, order, limit, cursor, None), case
+                assert all(r.run_id == run_id and r.thread_id == THREAD for r in page.records), case
+                seen.extend(got)
+                if not page.has_more:
+                    break
+                cursor = got[-1]
+            assert seen == sorted(run_ids, reverse=order == "desc"), (run_id, limit)
+
+
+@pytest.mark.parametrize("order", ["asc", "desc"])
+def test_given_a_run_id_when_walking_with_before_then_every_run_message_comes_once(
+    message_store: MessageStore, run_thread: list[MessageRecord], order: Order
+) -> None:
+    run_ids = [r.id for r in run_thread if r.run_id == "run_A"]
+    for limit in [1, 3, 5, 100]:
+        cursor = ids.highest(ids.MESSAGE_PREFIX) if order == "asc" else ids.lowest(ids.MESSAGE_PREFIX)
+        pages: list[list[str]] = []
+        while True:
+            page = message_store.page(TENANT, THREAD, order=order, limit=limit, before=cursor, run_id="run_A")
+            got = [r.id for r in page.records]
+            assert (got, page.has_more) == expected_page(run_ids, order, limit, None, cursor), (limit, cursor)
+            pages.append(got)
+            if not page.has_more:
+                break
+            cursor = got[0]
+        walked = [i for got in reversed(pages) for i in got]
+        assert walked == sorted(run_ids, reverse=order == "desc"), limit
+
+
+@pytest.mark.parametrize("order", ["asc", "desc"])
+def test_given_a_run_id_and_cursors_on_messages_outside_the_run_then_the_page_is_the_runs_messages_between(
+    message_store: MessageStore, run_thread: list[MessageRecord], order: Order
+) -> None:
+    run_ids = [r.id for r in run_thread if r.run_id == "run_A"]
+    outside = [r.id for r in run_thread if r.run_id is None]
+    for limit in [1, 2, 100]:
+        for after in [None, outside[0], outside[4], outside[-1]]:
+            for before in [None, outside[1], outside[6], run_ids[-1]]:
+                page = message_store.page(
+                    TENANT, THREAD, order=order, limit=limit, after=after, before=before, run_id="run_A"
+                )
+                expected = expected_page(run_ids, order, limit, after, before)
+                assert ([r.id for r in page.records], page.has_more) == expected, (limit, after, before)
+
+
+def test_given_an_unknown_run_id_then_the_page_is_empty_and_has_no_more(
+    message_store: MessageStore, run_thread: list[MessageRecord]
+) -> None:
+    page = message_store.page(TENANT, THREAD, order="desc", limit=20, run_id="run_unknown")
+    assert page == store.Page([], has_more=False)
+
+
+def test_given_messages_without_a_run_then_the_run_index_never_holds_them(
+    table: Any, message_store: MessageStore, run_thread: list[MessageRecord]
+) -> None:
+    indexed = table.scan(TableName=TABLE_NAME, IndexName=store.RUN_INDEX)["Items"]
+    assert sorted(i["sk"]["S"] for i in indexed if i["pk"]["S"].endswith(THREAD)) == sorted(
+        r.id for r in run_thread if r.run_id is not None
+    )
+    assert all("run_id" in i for i in indexed)
+    plain = {r.id for r in run_thread if r.run_id is None}
+    for run_id in ["run_A", "run_B"]:
+        page = message_store.page(TENANT, THREAD, order="asc", limit=100, run_id=run_id)
+        assert not plain & {r.id for r in page.records}
+
+
+def test_given_a_run_message_when_read_back_then_its_run_and_assistant_come_back(
+    message_store: MessageStore, run_thread: list[MessageRecord]
+) -> None:
+    page = message_store.page(TENANT, THREAD, order="asc", limit=100, run_id="run_B")
+    assert page.records == [r for r in run_thread if r.run_id == "run_B"]
+    everything = message_store.page(TENANT, THREAD, order="asc", limit=100)
+    assert everything.records == run_thread
+
+
+# --- a Query cut short by DynamoDB's 1 MB response cap ------------------------------------------------------
+
+
+_THREAD_NUMBERS = itertools.count(1)
+
+
+def fresh_thread(table: Any, runs: list[str | None]) -> tuple[str, list[str]]:
+    """A new thread in ``table`` holding one message per entry of ``runs``; its id and the message ids."""
+    thread_id = f"thread_{next(_THREAD_NUMBERS):024d}"
+    records = make_records(thread_id, runs)
+    write(MessageStore(table, TABLE_NAME), records)
+    return thread_id, [r.id for r in records]
+
+
+@pytest.mark.parametrize("run_id", [None, "run_A"])
+def test_given_a_query_cut_short_by_the_1mb_cap_then_the_store_continues_and_the_page_is_exact(
+    table: Any, run_id: str | None
+) -> None:
+    limit = 5
+    for order in ("asc", "desc"):
+        for cursor in ("none", "after", "before", "both"):
+            case = (order, cursor)
+            thread_id, created = fresh_thread(table, ["run_A"] * 24)
+            in_order = sorted(created, reverse=order == "desc")
+            after = in_order[2] if cursor in ("after", "both") else None
+            before = in_order[-2] if cursor in ("before", "both") else None
+            client = ShapedClient(table, cap=2)
+
+            page = shaped_store(client).page(
+                TENANT, thread_id, order=order, limit=limit, after=after, before=before, run_id=run_id
+            )
+
+            got = ([r.id for r in page.records], page.has_more)
+            assert got == expected_page(created, order, limit, after, before), case
+            assert page.has_more is True, case
+            first, second = client.queries
+            assert first["Limit"] == limit + 1, case
+            assert "ExclusiveStartKey" not in first, case
+            assert len(client.answers[0]["Items"]) == 2, case
+            assert second["ExclusiveStartKey"] == client.answers[0]["LastEvaluatedKey"], case
+            assert second["Limit"] == limit + 1 - 2, case
+            assert {k: v for k, v in second.items() if k not in ("ExclusiveStartKey", "Limit")} == {
+                k: v for k, v in first.items() if k != "Limit"
+            }, case
+
+
+def test_given_every_response_cut_by_the_1mb_cap_then_the_page_and_has_more_are_still_exact(
+    table: Any,
+) -> None:
+    limit = 4
+    for order in ("asc", "desc"):
+        for total in (0, 1, 3, 4, 5, 6, 7, 11):
+            case = (order, total)
+            thread_id, created = fresh_thread(table, [None] * total)
+            client = ShapedClient(table, cap=2, capped_calls=100)
+
+            page = shaped_store(client).page(TENANT, thread_id, order=order, limit=limit)
+
+            got = ([r.id for r in page.records], page.has_more)
+            assert got == expected_page(created, order, limit, None, None), case
+            assert page.has_more == (total > limit), case
+            for earlier, later in zip(client.answers, client.queries[1:], strict=False):
+                assert later["ExclusiveStartKey"] == earlier["LastEvaluatedKey"], case
+            # Reads no more than limit + 1 items in all, and stops once it has them or the range ends.
+            assert sum(len(a["Items"]) for a in client.answers) == min(total, limit + 1), case
+
+
+def test_given_a_1mb_cut_that_falls_on_the_last_item_then_one_more_query_finds_nothing_and_has_more_is_false(
+    table: Any,
+) -> None:
+    thread_id, created = fresh_thread(table, [None] * 4)
+    client = ShapedClient(table, cap=2, capped_calls=100)
+
+    page = shaped_store(client).page(TENANT, thread_id, order="asc", limit=4)
+
+    assert [r.id for r in page.records] == created
+    assert page.has_more is False
+    assert [len(a["Items"]) for a in client.answers] == [2, 2, 0]
+
+
+# --- has_more never relies on LastEvaluatedKey --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("last_key", ["moto", "at_limit", "always", "never"])
+def test_given_a_page_ending_at_the_query_limit_with_or_without_last_evaluated_key_then_has_more_is_right(
+    table: Any, last_key: Literal["moto", "at_limit", "always", "never"]
+) -> None:
+    limit = 5
+    for order in ("asc", "desc"):
+        for cursor in ("none", "after", "before"):
+            for extra in (-2, -1, 0, 1, 2, 9):
+                case = (order, cursor, extra)
+                # `extra` more messages than the page holds lie past the cursor (itself one more message).
+                thread_id, created = fresh_thread(table, [None] * (limit + extra + (cursor != "none")))
+                in_order = sorted(created, reverse=order == "desc")
+                after = in_order[0] if cursor == "after" else None
+                before = in_order[-1] if cursor == "before" else None
+                client = ShapedClient(table, last_key=last_key)
+
+                page = shaped_store(client).page(
+                    TENANT, thread_id, order=order, limit=limit, after=after, before=before
+                )
+
+                got = ([r.id for r in page.records], page.has_more)
+                assert got == expected_page(created, order, limit, after, before), case
+                assert page.has_more == (extra > 0), case
+                assert len(page.records) == min(limit, limit + extra), case
+                # One Query, except when a LastEvaluatedKey came with fewer items than asked for: then
+                # one more, which finds nothing.
+                short_with_key = last_key == "always" and extra <= 0
+                assert len(client.queries) == (2 if short_with_key else 1), case
+
+
+# --- item sizes ---------------------------------------------------------------------------------------------
+
+# Characters JSON writes in its six-byte \uXXXX form (with ensure_ascii off, only control characters are).
+ESCAPED = [chr(c) for c in range(0x20) if chr(c) not in "\b\t\n\f\r"]
+
+
+def worst_metadata() -> dict[str, str]:
+    """The largest metadata a request can set: 16 pairs, 64-character keys, 512-character values, every
+    character escaped by JSON to six bytes."""
+    assert len(ESCAPED) >= MAX_METADATA_PAIRS
+    return {
+        ESCAPED[0] * (MAX_METADATA_KEY_LENGTH - 1) + ESCAPED[n]: ESCAPED[n] * MAX_METADATA_VALUE_LENGTH
+        for n in range(MAX_METADATA_PAIRS)
+    }
+
+
+def content_of_size(size: int) -> list[dict[str, Any]]:
+    """Text parts (each within the 256,000-character limit) whose stored content takes exactly ``size``
+    bytes together with empty attachments."""
+
+    def parts_of(first: str, second: str) -> list[dict[str, Any]]:
+        return [{"type": "text", "text": {"value": value, "annotations": []}} for value in (first, second)]
+
+    remaining = size - store.content_size(parts_of("", ""), [])
+    assert remaining > 0
+    half = remaining // 2
+    parts = parts_of("é" * (half // 2) + "a" * (half % 2), "x" * (remaining - half))
+    assert store.content_size(parts, []) == size
+    return parts
+
+
+def test_given_the_limits_then_they_leave_room_below_dynamodbs_400kb() -> None:
+    assert store.ITEM_SIZE_LIMIT < 405_000 < 409_600
+    assert len(json.dumps(worst_metadata(), separators=(",", ":")).encode()) <= store.METADATA_RESERVE
+    assert store.CONTENT_LIMIT == store.ITEM_SIZE_LIMIT - store.METADATA_RESERVE - store.ITEM_OVERHEAD
+    assert store.CONTENT_LIMIT > 256_000 + 100  # a full 256,000-character ASCII text fits
+
+
+def test_given_the_largest_content_and_metadata_with_the_longest_keys_then_the_item_fits_by_its_own_count(
+    table: Any,
+) -> None:
+    tenant = "t" * 64
+    thread_id = "thread_" + "😀" * 121  # 128 characters of four UTF-8 bytes each
+    run_id = "run_" + "😀" * 124
+    record = MessageRecord(
+        id=ids.IdFactory().new(ids.MESSAGE_PREFIX)[0],
+        thread_id=thread_id,
+        created_at=SECOND,
+        role="assistant",
+        content=content_of_size(store.CONTENT_LIMIT),
+        assistant_id="asst_" + "A" * 24,
+        run_id=run_id,
+        status="incomplete",
+        incomplete_details={"reason": "max_tokens"},
+        completed_at=None,
+        incomplete_at=SECOND,
+    )
+    message_store = MessageStore(table, TABLE_NAME)
+
+    message_store.add(tenant, record)
+    updated = message_store.set_metadata(tenant, thread_id, record.id, worst_metadata())
+
+    assert updated.metadata == worst_metadata()
+    (raw,) = scan_all(table)
+    size = store.item_size(raw)
+    assert size <= store.ITEM_SIZE_LIMIT < 405_000 < 409_600
+    assert updated.content == record.content
+
+
+def test_given_an_item_then_item_size_counts_names_and_utf8_values() -> None:
+    item = {"pk": {"S": "é"}, "created_at": {"N": "1761861545"}, "ab": {"S": "😀"}}
+    assert store.item_size(item) == 2 + 2 + len("created_at") + (10 // 2 + 2) + 2 + 4
+
+
+def test_given_content_at_the_limit_then_it_is_stored(message_store: MessageStore, table: Any) -> None:
+    (record,) = make_records(THREAD, [None])
+    record = dataclasses.replace(record, content=content_of_size(store.CONTENT_LIMIT))
+    message_store.add(TENANT, record)
+    assert len(scan_all(table)) == 1
+
+
+def test_given_content_over_the_limit_when_added_then_too_large_and_nothing_is_written(
+    message_store: MessageStore, table: Any
+) -> None:
+    (record,) = make_records(THREAD, [None])
+    record = dataclasses.replace(record, content=content_of_size(store.CONTENT_LIMIT + 1))
+    with pytest.raises(store.TooLarge) as raised:
+        message_store.add(TENANT, record)
+    assert (raised.value.size, raised.value.limit) == (store.CONTENT_LIMIT + 1, store.CONTENT_LIMIT)
+    assert scan_all(table) == []
+
+
+def test_given_attachments_then_they_count_towards_the_content_limit(
+    message_store: MessageStore, table: Any
+) -> None:
+    (record,) = make_records(THREAD, [None])
+    attachments = [{"file_id": "file-abc", "tools": [{"type": "file_search"}]}]
+    # content_of_size counts two bytes for empty attachments, and content_size([], ...) two for no content.
+    content = content_of_size(store.CONTENT_LIMIT + 1 - store.content_size([], attachments) + 4)
+    record = dataclasses.replace(record, content=content, attachments=attachments)
+    assert store.content_size(record.content, attachments) == store.CONTENT_LIMIT + 1
+    with pytest.raises(store.TooLarge):
+        message_store.add(TENANT, record)
+    assert scan_all(table) == []
+
+
+# --- set_metadata -------------------------------------------------------------------------------------------
+
+
+def test_given_a_missing_message_when_setting_metadata_then_not_found_and_no_item_is_created(
+    message_store: MessageStore, table: Any
+) -> None:
+    records = make_records(THREAD, [None, None])
+    write(message_store, records)
+    before = scan_all(table)
+    missing = ids.neighbour(records[0].id, ids.MESSAGE_PREFIX, +1)
+    assert missing is not None
+    for thread_id, message_id in [(THREAD, missing), (OTHER_THREAD, records[0].id)]:
+        for metadata in [{"k": "v"}, {}, None]:
+            with pytest.raises(store.NotFound):
+                message_store.set_metadata(TENANT, thread_id, message_id, metadata)
+    with pytest.raises(store.NotFound):
+        message_store.set_metadata("other-tenant", THREAD, records[0].id, {"k": "v"})
+    assert scan_all(table) == before
+
+
+def test_given_a_message_when_setting_metadata_then_it_replaces_the_map_and_none_leaves_it(
+    message_store: MessageStore,
+) -> None:
+    (record,) = make_records(THREAD, [None])
+    message_store.add(TENANT, record)
+    first = message_store.set_metadata(TENANT, THREAD, record.id, {"a": "1", "b": "2"})
+    assert first.metadata == {"a": "1", "b": "2"}
+    second = message_store.set_metadata(TENANT, THREAD, record.id, {"c": "3"})
+    assert second.metadata == {"c": "3"}
+    unchanged = message_store.set_metadata(TENANT, THREAD, record.id, None)
+    assert unchanged.metadata == {"c": "3"}
+    cleared = message_store.set_metadata(TENANT, THREAD, record.id, {})
+    assert cleared == dataclasses.replace(record, metadata={})
+
+
+# --- errors -------------------------------------------------------------------------------------------------
+
+
+def stubbed_store(code: str, operation: str) -> tuple[MessageStore, Stubber]:
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    stubber = Stubber(client)
+    stubber.add_client_error(operation, service_error_code=code, http_status_code=400)
+    stubber.activate()
+    return MessageStore(client, TABLE_NAME), stubber
+
+
+def call_operation(message_store: MessageStore, operation: str) -> None:
+    (record,) = make_records(THREAD, [None])
+    if operation == "put_item":
+        message_store.add(TENANT, record)
+    elif operation == "update_item":
+        message_store.set_metadata(TENANT, THREAD, record.id, {"k": "v"})
+    else:
+        message_store.page(TENANT, THREAD, order="desc", limit=20)
+
+
+OPERATIONS = ["put_item", "update_item", "query"]
+
+
+@pytest.mark.parametrize(
+    "code", ["ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"]
+)
+@pytest.mark.parametrize("operation", OPERATIONS)
+def test_given_a_throttling_error_then_the_store_raises_throttled(code: str, operation: str) -> None:
+    message_store, stubber = stubbed_store(code, operation)
+    with pytest.raises(store.Throttled) as raised:
+        call_operation(message_store, operation)
+    assert isinstance(raised.value.__cause__, ClientError)
+    stubber.assert_no_pending_responses()
+
+
+@pytest.mark.parametrize("operation", OPERATIONS)
+@pytest.mark.parametrize("code", ["InternalServerError", "ValidationException", "ResourceNotFoundException"])
+def test_given_another_client_error_then_the_store_raises_a_plain_store_error(
+    code: str, operation: str
+) -> None:
+    message_store, _ = stubbed_store(code, operation)
+    with pytest.raises(store.StoreError) as raised:
+        call_operation(message_store, operation)
+    assert type(raised.value) is store.StoreError
+
+
+def test_given_a_failed_condition_then_the_store_raises_not_found() -> None:
+    message_store, _ = stubbed_store("ConditionalCheckFailedException", "update_item")
+    with pytest.raises(store.NotFound):
+        call_operation(message_store, "update_item")
