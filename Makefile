@@ -9,7 +9,10 @@ PORT ?= 3000
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: test lint format template build check-build pytest clean
+.PHONY: serve test lint format template build pytest openapi clean
+
+serve: $(BIN)/.installed ## the API at http://127.0.0.1:$(PORT)/v1 on an embedded DynamoDB
+	PORT=$(PORT) $(BIN)/python -m local.serve
 
 test: lint template build pytest ## everything CI runs: lint, template lint, SAM build, tests
 
@@ -32,7 +35,8 @@ venv: $(BIN)/.installed
 lint: $(BIN)/.installed ## ruff (lint and format) and mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy layers/threadkit/threadkit functions tests scripts/check_build.py
+	$(BIN)/mypy layers/threadkit/threadkit functions local tests scripts/check_build.py
+	$(BIN)/python -m local.openapi --check
 
 format: $(BIN)/.installed
 	$(BIN)/ruff check --fix .
@@ -51,6 +55,9 @@ build: $(TOOLS)/bin/.installed $(BIN)/.installed ## sam build for arm64 / python
 
 pytest: $(BIN)/.installed ## the test suite, with coverage
 	$(BIN)/pytest --cov --cov-report=term --cov-fail-under=90
+
+openapi: $(BIN)/.installed ## regenerate openapi.json from the functions' routes
+	$(BIN)/python -m local.openapi
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache .coverage .hypothesis

@@ -7,6 +7,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from tests.support.live import live_api, live_server  # noqa: F401 - session fixtures, defined once here
 from tests.support.template import table_definition
 
 TABLE_NAME = "messages-test"

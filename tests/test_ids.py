@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from threadkit import ids
 
 ID_SHAPE = re.compile(r"msg_[0-9A-Za-z]{24}")

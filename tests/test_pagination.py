@@ -15,9 +15,9 @@ import list_messages
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from threadkit import ids
 
 from tests.support.events import call, http_event
+from threadkit import ids
 
 Order = Literal["asc", "desc"]
 FIRST_SECOND = 1_761_861_545

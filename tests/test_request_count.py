@@ -10,11 +10,11 @@ import create_message
 import list_messages
 import modify_message
 import pytest
-from threadkit import ids
 
 from tests.conftest import TABLE_NAME, RequestCounter
 from tests.support.events import Answer, call, http_event
 from tests.support.template import ROOT, functions, template
+from threadkit import ids
 
 THREAD = "thread_" + "R" * 24
 

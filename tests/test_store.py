@@ -13,11 +13,11 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
+
+from tests.conftest import TABLE_NAME
 from threadkit import ids, store
 from threadkit.models import MAX_METADATA_KEY_LENGTH, MAX_METADATA_PAIRS, MAX_METADATA_VALUE_LENGTH
 from threadkit.store import MessageRecord, MessageStore
-
-from tests.conftest import TABLE_NAME
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

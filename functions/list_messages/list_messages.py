@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from threadkit import messages
 from threadkit.http import current_tenant, logger, new_app, serve
 from threadkit.models import DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, ErrorResponse, MessageList, Order

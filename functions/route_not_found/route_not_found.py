@@ -4,6 +4,7 @@ from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from threadkit.http import logger, new_app, serve
 
 # No routes: the resolver's not-found handler answers every request.

@@ -6,6 +6,7 @@ matches on exception messages: the HTTP layer turns an ``ApiError`` into its res
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -189,6 +190,17 @@ def message_too_large(size: int, limit: int) -> ApiError:
     )
 
 
+def thread_too_large(size: int, limit: int) -> ApiError:
+    return ApiError(
+        400,
+        f"Invalid 'messages': too large to store at once. Expected initial messages of at most {limit} "
+        f"bytes in all, but got {size} bytes instead. Create the thread with fewer messages, then add "
+        "the rest.",
+        param="messages",
+        code="messages_too_large",
+    )
+
+
 def unpaired_surrogate(param: str) -> ApiError:
     return invalid_value(
         param, f"Invalid '{param}': string contains an unpaired UTF-16 surrogate, which is not valid Unicode."
@@ -260,6 +272,10 @@ def json_type_name(value: object) -> str:
 
 
 def _shown(value: object) -> str:
+    """A value as OpenAI quoted it: strings in single quotes, anything else as JSON."""
     if isinstance(value, str):
         return f"'{value}'"
-    return repr(value) if not isinstance(value, bool) else str(value).lower()
+    try:
+        return json.dumps(value, ensure_ascii=False)[:200]
+    except (TypeError, ValueError):
+        return json_type_name(value)

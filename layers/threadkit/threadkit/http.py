@@ -30,6 +30,7 @@ from aws_lambda_powertools.shared.json_encoder import Encoder
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from threadkit import errors
+from threadkit.models import ErrorResponse
 from threadkit.settings import get_settings
 from threadkit.validation import to_api_error
 
@@ -37,16 +38,21 @@ logger = Logger()
 
 SUPPORTED_BETA = "assistants=v2"
 _UNPARSABLE = "\x00"  # stands for a body that could not be decoded: never valid JSON
+_METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 
 
 def _load_json(text: str | bytes | bytearray) -> Any:
-    """The resolver's JSON reader: every failure, deep nesting included, is a decode error."""
+    """The resolver's JSON reader: every body of this API is a JSON object. Anything else, deep nesting
+    included, is a decode error (Powertools would otherwise take the first element of an array)."""
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except json.JSONDecodeError:
         raise
     except (ValueError, RecursionError) as exc:
         raise json.JSONDecodeError(f"not JSON: {type(exc).__name__}", str(text)[:64], 0) from None
+    if not isinstance(value, dict):
+        raise json.JSONDecodeError("not a JSON object", str(text)[:64], 0)
+    return value
 
 
 def error_response(error: errors.ApiError) -> Response[str]:
@@ -56,6 +62,28 @@ def error_response(error: errors.ApiError) -> Response[str]:
         body=json.dumps(error.envelope()),
         headers=dict(error.headers),
     )
+
+
+_ERROR_DESCRIPTIONS = {
+    400: "Invalid request",
+    401: "Missing, unknown or revoked API key",
+    404: "Not found",
+    413: "Request body too large",
+    429: "Rate limited; retry after the Retry-After header's seconds",
+    500: "Server error",
+    503: "Storage unavailable; retry after the Retry-After header's seconds",
+}
+
+
+def error_responses(*statuses: int) -> dict[int, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for the given error statuses, all in the error envelope."""
+    return {
+        status: {
+            "description": _ERROR_DESCRIPTIONS[status],
+            "content": {"application/json": {"model": ErrorResponse}},
+        }
+        for status in statuses
+    }
 
 
 def new_app() -> APIGatewayHttpResolver:
@@ -111,6 +139,10 @@ def _normalise(event: dict[str, Any]) -> None:
             body = _UNPARSABLE
         event["isBase64Encoded"] = False
         event["body"] = body
+    method = str((event.get("requestContext") or {}).get("http", {}).get("method", "")).upper()
+    if not body and method in _METHODS_WITH_BODY:
+        # No body where one is expected is a body that is not JSON.
+        event["body"] = body = _UNPARSABLE
     if body:
         # Every body of this API is JSON, whatever Content-Type says (OpenAI read it so too).
         headers["content-type"] = "application/json"

@@ -153,35 +153,42 @@ Metadata = Annotated[
 ]
 
 
-def _unpaired_surrogate_path(value: Any, path: str) -> str | None:
-    """The param path of the first string (key or value) that is not valid Unicode, if any."""
-    if isinstance(value, str):
-        if not value.isascii():
-            try:
-                value.encode("utf-8")
-            except UnicodeEncodeError:
+def _unpaired_surrogate_path(data: Any) -> str | None:
+    """The param path of the first string (key or value) that is not valid Unicode, if any. Iterative:
+    a body may nest far deeper than Python's recursion limit."""
+    pending: list[tuple[Any, str]] = [(data, "")]
+    while pending:
+        value, path = pending.pop()
+        if isinstance(value, str):
+            if not _is_valid_unicode(value):
                 return path
-        return None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if isinstance(key, str) and _unpaired_surrogate_path(key, path) is not None:
-                return path or key
-            found = _unpaired_surrogate_path(item, f"{path}.{key}" if path else str(key))
-            if found is not None:
-                return found
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found = _unpaired_surrogate_path(item, f"{path}[{index}]")
-            if found is not None:
-                return found
+        elif isinstance(value, dict):
+            children = []
+            for key, item in value.items():
+                if isinstance(key, str) and not _is_valid_unicode(key):
+                    return path or key
+                children.append((item, f"{path}.{key}" if path else str(key)))
+            pending.extend(reversed(children))
+        elif isinstance(value, list):
+            pending.extend(reversed([(item, f"{path}[{i}]") for i, item in enumerate(value)]))
     return None
+
+
+def _is_valid_unicode(text: str) -> bool:
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class _Body(_Request):
     @model_validator(mode="before")
     @classmethod
     def _valid_unicode(cls, data: Any) -> Any:
-        found = _unpaired_surrogate_path(data, "")
+        found = _unpaired_surrogate_path(data)
         if found is not None:
             raise api_error(errors.unpaired_surrogate(found))
         return data
@@ -303,3 +310,85 @@ class ErrorResponse(_Response):
     """Every error, from every route."""
 
     error: ErrorDetail
+
+
+# --- threads ------------------------------------------------------------------------------------------------
+
+MAX_THREAD_MESSAGES = 32
+MAX_CODE_INTERPRETER_FILES = 20
+MAX_VECTOR_STORES = 1
+
+
+class CodeInterpreterResources(_Request):
+    file_ids: list[str] = Field(default_factory=list, max_length=MAX_CODE_INTERPRETER_FILES)
+
+
+class FileSearchResources(_Request):
+    vector_store_ids: list[str] = Field(default_factory=list, max_length=MAX_VECTOR_STORES)
+
+
+class ToolResources(_Request):
+    """Resources for the assistant's tools; stored and echoed, not interpreted (no runs yet)."""
+
+    code_interpreter: CodeInterpreterResources | None = None
+    file_search: FileSearchResources | None = None
+
+
+class CreateThreadRequest(_Body):
+    """Body of ``POST /v1/threads``."""
+
+    messages: list[CreateMessageRequest] | None = Field(
+        default=None,
+        max_length=MAX_THREAD_MESSAGES,
+        description="Up to 32 messages to start the thread with, stored in this order, all or none.",
+    )
+    metadata: Metadata | None = None
+    tool_resources: ToolResources | None = None
+
+    @field_validator("metadata", mode="after")
+    @classmethod
+    def _metadata(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        return _check_metadata(value)
+
+
+class ModifyThreadRequest(_Body):
+    """Body of ``POST /v1/threads/{thread_id}``."""
+
+    metadata: Metadata | None = Field(
+        default=None, description="Replaces the whole metadata map; `{}` clears it; null leaves it unchanged."
+    )
+    tool_resources: ToolResources | None = Field(
+        default=None, description="Replaces the thread's tool resources; null leaves them unchanged."
+    )
+
+    @field_validator("metadata", mode="after")
+    @classmethod
+    def _metadata(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        return _check_metadata(value)
+
+
+class ToolResourcesOut(_Response):
+    code_interpreter: CodeInterpreterResources | None = None
+    file_search: FileSearchResources | None = None
+
+
+class Thread(_Response):
+    """The ``thread`` object."""
+
+    id: str
+    object: Literal["thread"] = "thread"
+    created_at: int
+    metadata: dict[str, str]
+    tool_resources: ToolResourcesOut
+
+
+class MessageDeleted(_Response):
+    id: str
+    object: Literal["thread.message.deleted"] = "thread.message.deleted"
+    deleted: Literal[True] = True
+
+
+class ThreadDeleted(_Response):
+    id: str
+    object: Literal["thread.deleted"] = "thread.deleted"
+    deleted: Literal[True] = True

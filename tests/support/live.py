@@ -1,0 +1,127 @@
+"""The local server, live: the real HTTP server in this process on a free port, and a plain HTTP client.
+
+``live_api`` (session scope) is the base URL of a server with the embedded moto store, ending in ``/v1``.
+A test module that uses it imports the fixtures and overrides conftest's autouse ``_aws_environment``: the
+server's functions read the process environment that the server set up, which that fixture would change.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from local.serve import LocalServer
+
+READY_TIMEOUT = 15.0
+LIVE_ENV: dict[str, str | None] = {
+    "AWS_ENDPOINT_URL_DYNAMODB": None,  # the embedded store
+    "AWS_PROFILE": None,
+    "TABLE_NAME": "messages-live",
+}
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def call(
+    method: str,
+    url: str,
+    body: bytes | str | Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: float = 10.0,
+) -> Reply:
+    """One request on its own connection. A mapping body is sent as JSON."""
+    parts = urlsplit(url)
+    assert parts.hostname in ("127.0.0.1", "localhost", "::1"), "loopback only"
+    all_headers = {"OpenAI-Beta": "assistants=v2", **(headers or {})}
+    data: bytes | None
+    if isinstance(body, Mapping):
+        data = json.dumps(body).encode()
+        all_headers.setdefault("Content-Type", "application/json")
+    else:
+        data = body.encode() if isinstance(body, str) else body
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    try:
+        connection.request(method, target, body=data, headers=all_headers)
+        response = connection.getresponse()
+        return Reply(response.status, {k.lower(): v for k, v in response.getheaders()}, response.read())
+    finally:
+        connection.close()
+
+
+def wait_until_ready(base_url: str, timeout: float = READY_TIMEOUT) -> None:
+    """Polls the server until it answers (bounded: fails after ``timeout`` seconds)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if call("GET", f"{base_url}/openapi.json", timeout=2).status == 200:
+                return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the local server at {base_url} did not answer within {timeout} s")
+        time.sleep(0.02)
+
+
+@contextmanager
+def running_server(env: Mapping[str, str | None] | None = None) -> Iterator[LocalServer]:
+    """A local server on a free loopback port, with ``env`` applied to the process environment while it
+    runs (None unsets a variable); the environment is restored when it stops."""
+    changes = dict(env or {})
+    saved = {key: os.environ.get(key) for key in changes}
+    _apply(changes)
+    server = LocalServer("127.0.0.1", 0)
+    try:
+        server.start()
+        wait_until_ready(server.base_url)
+        yield server
+    finally:
+        server.stop()
+        _apply(saved)
+
+
+def _apply(values: Mapping[str, str | None]) -> None:
+    for key, value in values.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+_SERVER = pytest.StashKey[LocalServer]()
+
+
+@pytest.fixture(scope="session")
+def live_api(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Starts the local server in this process (embedded store, free port), waits until it answers, yields
+    its base URL (ending in /v1) and stops it at the end of the session."""
+    with running_server(LIVE_ENV) as server:
+        request.config.stash[_SERVER] = server
+        try:
+            yield server.base_url
+        finally:
+            del request.config.stash[_SERVER]
+
+
+@pytest.fixture(scope="session")
+def live_server(request: pytest.FixtureRequest, live_api: str) -> LocalServer:
+    """The server behind ``live_api`` (its store, routes and functions)."""
+    return request.config.stash[_SERVER]

@@ -1,0 +1,280 @@
+"""Every sample event in events/ gets its documented answer from the function that template.yaml routes it to.
+
+The function is found as API Gateway would find it (the HttpApi event's method and path, ``$default`` for
+anything else) and called through its template ``Handler``, the entry point ``sam local invoke`` uses.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.api import (
+    assert_error,
+    assert_list_page,
+    assert_message,
+    create_text,
+    error,
+    text_part,
+)
+from tests.support.events import Answer, call
+from tests.support.template import ROOT, functions
+from threadkit import store
+from threadkit.settings import get_settings
+
+EVENTS = ROOT / "events"
+EVENT_FILES = sorted(EVENTS.glob("*.json"))
+
+
+# --- routing, as API Gateway and the template define it -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Route:
+    function: str
+    handler: str
+    method: str
+    path: str
+
+    @property
+    def route_key(self) -> str:
+        return "$default" if self.path == "$default" else f"{self.method} {self.path}"
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.path == "$default":
+            return False
+        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(self.path))
+        return self.method in (method, "ANY") and re.fullmatch(pattern, path) is not None
+
+
+def routes() -> list[Route]:
+    found = []
+    for name, resource in functions().items():
+        props = resource["Properties"]
+        for event in props.get("Events", {}).values():
+            if event["Type"] == "HttpApi":
+                spec = event["Properties"]
+                found.append(Route(name, props["Handler"], spec["Method"].upper(), spec["Path"]))
+    return found
+
+
+def route_of(event: dict[str, Any]) -> Route:
+    """The route API Gateway picks: the one whose method and path match, else ``$default``."""
+    method = event["requestContext"]["http"]["method"]
+    matching = [r for r in routes() if r.matches(method, event["rawPath"])]
+    if not matching:
+        matching = [r for r in routes() if r.path == "$default"]
+    assert len(matching) == 1, matching
+    return matching[0]
+
+
+def handler_of(route: Route) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    module_name, attribute = route.handler.rsplit(".", 1)
+    handler: Callable[[dict[str, Any], Any], dict[str, Any]] = getattr(
+        importlib.import_module(module_name), attribute
+    )
+    return handler
+
+
+def load(path: Path) -> dict[str, Any]:
+    event: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return event
+
+
+# --- what each event is documented to get -------------------------------------------------------------------
+
+
+def _thread(event: dict[str, Any]) -> str:
+    thread_id: str = event["pathParameters"]["thread_id"]
+    return thread_id
+
+
+def _seed_listed(event: dict[str, Any]) -> list[str]:
+    return [create_text(f"seeded {i}", thread_id=_thread(event))["id"] for i in range(3)]
+
+
+def _seed_modified(event: dict[str, Any]) -> list[str]:
+    """Stores the message the event addresses, with that exact id, in that thread."""
+    message_id = event["pathParameters"]["message_id"]
+    created_at = int(time.time())
+    record = store.MessageRecord(
+        id=message_id,
+        thread_id=_thread(event),
+        created_at=created_at,
+        role="user",
+        content=[text_part("seeded")],
+        metadata={"before": "modify"},
+        completed_at=created_at,
+    )
+    store.get_store().add(get_settings().default_tenant, record)
+    return [message_id]
+
+
+def _created_message(event: dict[str, Any], answer: Answer, seeded: list[str]) -> None:
+    assert answer.status == 200, answer.body
+    assert_message(
+        answer.body,
+        thread_id=_thread(event),
+        content=[text_part("How does AI work? Explain it in simple terms.")],
+        metadata={"source": "sample"},
+    )
+
+
+def _created_parts(event: dict[str, Any], answer: Answer, seeded: list[str]) -> None:
+    assert answer.status == 200, answer.body
+    assert_message(
+        answer.body,
+        thread_id=_thread(event),
+        content=[
+            text_part("What is in this image?"),
+            {"type": "image_url", "image_url": {"url": "https://example.com/cat.png", "detail": "auto"}},
+        ],
+        attachments=[{"file_id": "file-abc123", "tools": [{"type": "file_search"}]}],
+    )
+
+
+def _role_invalid(event: dict[str, Any], answer: Answer, seeded: list[str]) -> None:
+    assert_error(
+        answer,
+        400,
+        error(
+            "Invalid value: 'system'. Supported values are: 'user' and 'assistant'.",
+            param="role",
+            code="invalid_value",
+        ),
+    )
+
+
+def _listed(event: dict[str, Any], answer: Answer, seeded: list[str]) -> None:
+    # limit=2&order=asc over three seeded messages
+    assert_list_page(answer, seeded[:2], has_more=True)
+
+
+def _limit_invalid(event: dict[str, Any], answer: Answer, seeded: list[str]) -> None:
+    assert_error(
+        answer,
+        400,
+        error(
+            "Invalid 'limit': integer below minimum value. Expected a value >= 1, but got 0 instead.",
+            param="limit",
+            code="integer_below_min_value",
+        ),
+    )
+
+
+def _modified(event: dict[str, Any], answer: Answer, seeded: list[str]) -> None:
+    assert answer.status == 200, answer.body
+    assert_message(
+        answer.body,
+        thread_id=_thread(event),
+        content=[text_part("seeded")],
+        metadata={"modified": "true", "user": "abc123"},
+    )
+    assert answer.body["id"] == seeded[0]
+
+
+def _not_found(event: dict[str, Any], answer: Answer, seeded: list[str]) -> None:
+    message_id = event["pathParameters"]["message_id"]
+    assert_error(answer, 404, error(f"No message found with id '{message_id}'."))
+
+
+def _metadata_invalid(event: dict[str, Any], answer: Answer, seeded: list[str]) -> None:
+    assert_error(
+        answer,
+        400,
+        error(
+            "Invalid type for 'metadata.modified': expected a string, but got a boolean instead.",
+            param="metadata.modified",
+            code="invalid_type",
+        ),
+    )
+
+
+def _invalid_url(event: dict[str, Any], answer: Answer, seeded: list[str]) -> None:
+    method = event["requestContext"]["http"]["method"]
+    assert_error(answer, 404, error(f"Invalid URL ({method} {event['rawPath']})"))
+
+
+Check = Callable[[dict[str, Any], Answer, list[str]], None]
+Seed = Callable[[dict[str, Any]], list[str]]
+
+
+def _nothing(event: dict[str, Any]) -> list[str]:
+    return []
+
+
+@dataclass(frozen=True)
+class Expectation:
+    event: str
+    function: str
+    check: Check
+    seed: Seed = field(default=_nothing)
+    case: str = ""
+
+    @property
+    def id(self) -> str:
+        return f"{self.event}-{self.case}" if self.case else self.event
+
+
+EXPECTATIONS = [
+    Expectation("create_message", "CreateMessageFunction", _created_message),
+    Expectation("create_message_parts", "CreateMessageFunction", _created_parts),
+    Expectation("create_message_invalid", "CreateMessageFunction", _role_invalid),
+    Expectation("list_messages", "ListMessagesFunction", _listed, seed=_seed_listed),
+    Expectation("list_messages_invalid", "ListMessagesFunction", _limit_invalid, seed=_seed_listed),
+    Expectation("modify_message", "ModifyMessageFunction", _modified, seed=_seed_modified, case="seeded"),
+    Expectation("modify_message", "ModifyMessageFunction", _not_found, case="not-seeded"),
+    Expectation("modify_message_invalid", "ModifyMessageFunction", _metadata_invalid, seed=_seed_modified),
+    Expectation("modify_message_invalid", "ModifyMessageFunction", _metadata_invalid, case="not-seeded"),
+    Expectation("route_not_found", "RouteNotFoundFunction", _invalid_url),
+]
+
+
+# --- tests --------------------------------------------------------------------------------------------------
+
+
+def test_events_directory_has_sample_events() -> None:
+    assert EVENT_FILES, f"no events in {EVENTS}"
+
+
+@pytest.mark.parametrize("path", EVENT_FILES, ids=[p.stem for p in EVENT_FILES])
+def test_every_event_file_has_an_expectation(path: Path) -> None:
+    assert path.stem in {e.event for e in EXPECTATIONS}, f"{path.name} has no expectation in test_events.py"
+
+
+@pytest.mark.parametrize("expectation", EXPECTATIONS, ids=[e.id for e in EXPECTATIONS])
+def test_every_expectation_has_its_event_file(expectation: Expectation) -> None:
+    assert (EVENTS / f"{expectation.event}.json").is_file()
+
+
+@pytest.mark.parametrize("expectation", EXPECTATIONS, ids=[e.id for e in EXPECTATIONS])
+def test_event_is_routed_by_the_template_to_its_function(expectation: Expectation) -> None:
+    event = load(EVENTS / f"{expectation.event}.json")
+
+    route = route_of(event)
+
+    assert route.function == expectation.function
+    assert event["routeKey"] == event["requestContext"]["routeKey"] == route.route_key
+    assert event["requestContext"]["http"]["path"] == event["rawPath"]
+    assert event["requestContext"]["requestId"] == f"sample-{expectation.event}"
+
+
+@pytest.mark.parametrize("expectation", EXPECTATIONS, ids=[e.id for e in EXPECTATIONS])
+def test_event_gets_its_documented_answer(table: Any, expectation: Expectation) -> None:
+    event = load(EVENTS / f"{expectation.event}.json")
+    seeded = expectation.seed(event)
+    handler = handler_of(route_of(event))
+
+    answer = call(handler, event)
+
+    expectation.check(event, answer, seeded)
+    assert answer.headers.get("content-type") == "application/json"
+    assert answer.headers.get("x-request-id") == event["requestContext"]["requestId"]
