@@ -1,0 +1,145 @@
+"""The local server's DynamoDB: an embedded one (moto, in this process) or the one the user points at.
+
+* By default: moto's ``ThreadedMotoServer`` on 127.0.0.1 and a free port, dummy credentials, and the
+  template's table created at start. Its data lives as long as the server.
+* With ``AWS_ENDPOINT_URL_DYNAMODB`` set (DynamoDB Local, LocalStack, or real AWS with real credentials):
+  that endpoint and ``TABLE_NAME``, with the user's credentials; the table is created only if it is missing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from local.template import table_definition
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+DEFAULT_TABLE = "messages-local"
+DEFAULT_REGION = "us-east-1"
+DUMMY_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+}
+
+
+class StoreError(RuntimeError):
+    """The store could not be started or reached; the message says why, for a person."""
+
+
+@dataclass
+class Store:
+    """A running store: where it is, which table, and the environment that points the functions at it."""
+
+    endpoint: str
+    table_name: str
+    region: str
+    embedded: bool
+    created: bool
+    environment: dict[str, str] = field(default_factory=dict)
+    _server: Any = None
+
+    def describe(self) -> str:
+        table = f"table {self.table_name} ({'created' if self.created else 'exists, used as it is'})"
+        if self.embedded:
+            return f"embedded DynamoDB (moto) at {self.endpoint}, {table}; its data ends with the server"
+        return f"DynamoDB at {self.endpoint} (AWS_ENDPOINT_URL_DYNAMODB), {table}"
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            server.stop()
+
+
+def region_of(environ: Mapping[str, str]) -> str:
+    return environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+
+
+def start_store(environ: Mapping[str, str], tmpl: Mapping[str, Any] | None = None) -> Store:
+    """Starts the embedded store, or checks the user's, and makes sure the table exists."""
+    region = region_of(environ)
+    table_name = environ.get("TABLE_NAME") or DEFAULT_TABLE
+    endpoint = environ.get("AWS_ENDPOINT_URL_DYNAMODB")
+    definition = table_definition(tmpl)
+    if endpoint:
+        client = _client(endpoint, region)
+        created = ensure_table(client, table_name, definition)
+        env = {"AWS_ENDPOINT_URL_DYNAMODB": endpoint, "AWS_REGION": region, "AWS_DEFAULT_REGION": region}
+        return Store(endpoint, table_name, region, embedded=False, created=created, environment=env)
+
+    from moto.server import ThreadedMotoServer
+
+    # werkzeug logs every request moto serves to stderr unless its logger is told otherwise.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    try:
+        client = _client(endpoint, region, DUMMY_CREDENTIALS)
+        created = ensure_table(client, table_name, definition)
+    except BaseException:
+        server.stop()
+        raise
+    env = {
+        **DUMMY_CREDENTIALS,
+        "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+    }
+    return Store(
+        endpoint, table_name, region, embedded=True, created=created, environment=env, _server=server
+    )
+
+
+def _client(endpoint: str, region: str, credentials: Mapping[str, str] | None = None) -> DynamoDBClient:
+    import boto3
+    from botocore.config import Config
+
+    config = Config(connect_timeout=3, read_timeout=10, retries={"mode": "standard", "max_attempts": 2})
+    # A session of its own: boto3's default session is shared with the functions and is not thread-safe.
+    session = boto3.session.Session(
+        aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"] if credentials else None,
+        aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"] if credentials else None,
+        aws_session_token=credentials["AWS_SESSION_TOKEN"] if credentials else None,
+        region_name=region,
+    )
+    client: DynamoDBClient = session.client("dynamodb", endpoint_url=endpoint, config=config)
+    return client
+
+
+def ensure_table(client: DynamoDBClient, name: str, definition: Mapping[str, Any]) -> bool:
+    """Creates the table unless it exists; True if it was created. Waits until it is ACTIVE."""
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+    endpoint = client.meta.endpoint_url
+    try:
+        try:
+            status = client.describe_table(TableName=name)["Table"].get("TableStatus", "ACTIVE")
+            created = False
+        except client.exceptions.ResourceNotFoundException:
+            status = client.create_table(TableName=name, **definition)["TableDescription"].get(
+                "TableStatus", "ACTIVE"
+            )
+            created = True
+        if status != "ACTIVE":
+            client.get_waiter("table_exists").wait(
+                TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 120}
+            )
+    except NoCredentialsError:
+        raise StoreError(
+            f"no AWS credentials for {endpoint}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
+            "(any values do for DynamoDB Local and LocalStack)"
+        ) from None
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        raise StoreError(
+            f"DynamoDB at {endpoint} refused table {name!r}: {error.get('Code')}: {error.get('Message')}"
+        ) from None
+    except BotoCoreError as exc:
+        raise StoreError(f"cannot reach DynamoDB at {endpoint}: {exc}") from None
+    return created
