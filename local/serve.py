@@ -54,8 +54,7 @@ DEFAULT_PORT = 3000
 MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
 ACCOUNT_ID = PSEUDO_PARAMETERS["AWS::AccountId"]
 OPENAPI_PATH = openapi.BASE_PATH + "/openapi.json"
-EXAMPLE_THREAD = "thread_abc123DEF456ghi789JKL012"
-CREATE_ROUTE = "POST /v1/threads/{thread_id}/messages"
+CREATE_ROUTE = "POST /v1/threads"
 
 _TEXT_TYPES = {"application/json", "application/xml", "application/javascript", "application/yaml"}
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -575,12 +574,12 @@ class LocalServer:
         return "\n".join(lines)
 
     def curl_example(self) -> str | None:
-        """A curl command that creates a message, if the template has that route."""
+        """A curl command that creates a thread with a first message, if the template has that route."""
         if not any(r.route_key == CREATE_ROUTE for r in self.routes.routes):
             return None
-        path = CREATE_ROUTE.split(" ", 1)[1].replace("{thread_id}", EXAMPLE_THREAD)
+        path = CREATE_ROUTE.split(" ", 1)[1]
         url = self.base_url + path[len(openapi.BASE_PATH) :]
-        body = json.dumps({"role": "user", "content": "Hello, world!"})
+        body = json.dumps({"messages": [{"role": "user", "content": "Hello, world!"}]})
         return (
             f"curl -s {url} -H 'Content-Type: application/json' -H 'OpenAI-Beta: assistants=v2' -d '{body}'"
         )

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import TABLE_NAME
 from tests.support.api import (
     UNPARSABLE,
     assert_error,
@@ -20,6 +21,13 @@ from tests.support.api import (
     send_create,
     send_list,
     text_part,
+    thread_not_found,
+)
+from tests.support.threads import (
+    MISSING_THREAD_KINDS,
+    api_thread,
+    missing_thread,
+    thread,  # noqa: F401 - fixture
 )
 from threadkit import store
 
@@ -34,10 +42,15 @@ def _body(**fields: Any) -> dict[str, Any]:
     return {"role": "user", "content": "Hello, world!", **fields}
 
 
+def _scan(client: Any) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = client.scan(TableName=TABLE_NAME, ConsistentRead=True)["Items"]
+    return sorted(items, key=lambda item: (item["pk"]["S"], item["sk"]["S"]))
+
+
 # --- success ------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.usefixtures("table")
+@pytest.mark.usefixtures("thread")
 def test_create_with_string_content_is_200_message_with_one_text_part() -> None:
     before = int(time.time())
 
@@ -62,10 +75,11 @@ class Accepted:
 
 
 def _check_accepted(subtests: pytest.Subtests, cases: list[Accepted]) -> None:
-    """Each case in a thread of its own (one moto table for the lot): the answer, then the next list."""
-    for number, case in enumerate(cases):
+    """Each case in a thread of its own, created through the API (one moto table for the lot): the answer,
+    then the next list."""
+    for case in cases:
         with subtests.test(case.name):
-            thread_id = f"thread_{number:024d}"
+            thread_id = api_thread()["id"]
 
             answer = send_create(create_event(case.body, thread_id=thread_id))
             listed = send_list(list_event(thread_id))
@@ -227,7 +241,7 @@ def test_create_echoes_attachments_and_metadata_with_empty_defaults(subtests: py
     _check_accepted(subtests, ATTACHMENT_AND_METADATA_CASES)
 
 
-@pytest.mark.usefixtures("table")
+@pytest.mark.usefixtures("thread")
 def test_create_is_readable_in_the_very_next_list() -> None:
     created = send_create(create_event(_body(metadata={"a": "b"})))
 
@@ -237,7 +251,7 @@ def test_create_is_readable_in_the_very_next_list() -> None:
     assert listed.body["data"][0] == created.body
 
 
-@pytest.mark.usefixtures("table")
+@pytest.mark.usefixtures("thread")
 def test_create_without_openai_beta_header_is_accepted() -> None:
     answer = send_create(create_event(_body(), headers={"openai-beta": None}))
 
@@ -245,7 +259,7 @@ def test_create_without_openai_beta_header_is_accepted() -> None:
     assert_message(answer.body, content=[text_part("Hello, world!")])
 
 
-@pytest.mark.usefixtures("table")
+@pytest.mark.usefixtures("thread")
 def test_create_with_content_as_large_as_the_store_holds_is_stored_whole() -> None:
     # Two ASCII text parts, sized so that content takes exactly the store's limit.
     first = "a" * 256_000
@@ -266,7 +280,7 @@ def test_create_with_content_as_large_as_the_store_holds_is_stored_whole() -> No
     assert listed.body["data"] == [answer.body]
 
 
-@pytest.mark.usefixtures("table")
+@pytest.mark.usefixtures("thread")
 def test_create_with_content_larger_than_the_store_holds_is_400_naming_the_limit() -> None:
     texts = ["😀" * 256_000]
     size = store.content_size([text_part(t) for t in texts], [])
@@ -286,6 +300,30 @@ def test_create_with_content_larger_than_the_store_holds_is_400_naming_the_limit
         ),
     )
     assert send_list(list_event()).body["data"] == []
+
+
+# --- a thread that does not exist: 404, and nothing is written ---------------------------------------------
+
+
+@pytest.mark.parametrize("kind", MISSING_THREAD_KINDS)
+def test_create_in_a_thread_that_does_not_exist_is_404_and_writes_nothing(table: Any, kind: str) -> None:
+    thread_id = missing_thread(kind)
+    items = _scan(table)
+
+    answer = send_create(create_event(_body(), thread_id=thread_id))
+
+    assert_error(answer, 404, thread_not_found(thread_id))
+    assert _scan(table) == items
+
+
+@pytest.mark.usefixtures("no_dynamodb")
+@pytest.mark.parametrize(
+    "thread_id", ["thread_", "thread_abc", "thread_" + "a" * 25, "thread_" + "é" * 24, "thread_" + "-" * 24]
+)
+def test_create_in_a_thread_id_this_api_never_minted_is_404_without_a_request(thread_id: str) -> None:
+    answer = send_create(create_event(_body(), thread_id=thread_id))
+
+    assert_error(answer, 404, thread_not_found(thread_id))
 
 
 # --- errors -------------------------------------------------------------------------------------------------
@@ -314,7 +352,7 @@ def test_create_with_body_that_is_not_a_json_object_is_400_unparsable(raw_body: 
     assert_error(answer, 400, error(UNPARSABLE))
 
 
-@pytest.mark.usefixtures("table")
+@pytest.mark.usefixtures("thread")
 def test_create_with_body_that_is_an_array_of_a_valid_object_is_400_unparsable() -> None:
     answer = send_create(create_event(raw_body='[{"role": "user", "content": "hi"}]'))
 

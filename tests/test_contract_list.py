@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import TABLE_NAME
 from tests.support.api import (
     OTHER_THREAD,
     THREAD,
@@ -19,6 +20,13 @@ from tests.support.api import (
     forbid_aws_calls,
     list_event,
     send_list,
+    thread_not_found,
+)
+from tests.support.threads import (
+    MISSING_THREAD_KINDS,
+    make_thread,
+    missing_thread,
+    thread,  # noqa: F401 - fixture
 )
 from threadkit import ids, store
 from threadkit.settings import get_settings
@@ -46,7 +54,7 @@ def _ids(messages: list[dict[str, Any]]) -> list[str]:
 # --- the page -----------------------------------------------------------------------------------------------
 
 
-@pytest.mark.usefixtures("table")
+@pytest.mark.usefixtures("thread")
 def test_list_of_empty_thread_is_empty_page_with_null_ids() -> None:
     answer = send_list(list_event())
 
@@ -54,7 +62,7 @@ def test_list_of_empty_thread_is_empty_page_with_null_ids() -> None:
     assert answer.body == {"object": "list", "data": [], "first_id": None, "last_id": None, "has_more": False}
 
 
-@pytest.mark.usefixtures("table")
+@pytest.mark.usefixtures("thread")
 def test_list_by_default_is_newest_first_with_whole_message_objects() -> None:
     created = _seed(3)
 
@@ -64,7 +72,7 @@ def test_list_by_default_is_newest_first_with_whole_message_objects() -> None:
     assert answer.body["data"] == created[::-1]
 
 
-@pytest.mark.usefixtures("table")
+@pytest.mark.usefixtures("thread")
 def test_list_shows_messages_created_in_the_same_second_in_creation_order() -> None:
     created = _seed(6)
     assert len({m["created_at"] for m in created}) <= 2  # the case the contract describes
@@ -74,7 +82,7 @@ def test_list_shows_messages_created_in_the_same_second_in_creation_order() -> N
     assert_list_page(answer, _ids(created), has_more=False)
 
 
-@pytest.mark.usefixtures("table")
+@pytest.mark.usefixtures("thread")
 def test_list_default_limit_is_20_and_has_more_tells_of_the_rest() -> None:
     created = _ids(_seed(21))
 
@@ -85,7 +93,7 @@ def test_list_default_limit_is_20_and_has_more_tells_of_the_rest() -> None:
     assert_list_page(second, [created[0]], has_more=False)
 
 
-@pytest.mark.usefixtures("table")
+@pytest.mark.usefixtures("thread")
 @pytest.mark.parametrize("limit", ["1", "100"])
 def test_list_with_limit_at_either_bound_is_accepted(limit: str) -> None:
     created = _ids(_seed(2))
@@ -95,8 +103,9 @@ def test_list_with_limit_at_either_bound_is_accepted(limit: str) -> None:
     assert_list_page(answer, created[::-1][: int(limit)], has_more=limit == "1")
 
 
-@pytest.mark.usefixtures("table")
+@pytest.mark.usefixtures("thread")
 def test_list_only_shows_messages_of_its_thread() -> None:
+    make_thread(OTHER_THREAD)
     mine = _ids(_seed(2))
     _seed(2, thread_id=OTHER_THREAD)
 
@@ -105,7 +114,7 @@ def test_list_only_shows_messages_of_its_thread() -> None:
     assert_list_page(answer, mine, has_more=False)
 
 
-@pytest.mark.usefixtures("table")
+@pytest.mark.usefixtures("thread")
 def test_list_sees_every_create_that_has_returned() -> None:
     seen: list[str] = []
     for i in range(4):
@@ -116,6 +125,46 @@ def test_list_sees_every_create_that_has_returned() -> None:
 
         assert_list_page(answer, seen, has_more=False)
         assert answer.body["data"][0] == created
+
+
+@pytest.mark.parametrize("kind", MISSING_THREAD_KINDS)
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},
+        {"order": "asc", "limit": "100"},
+        {"after": UNKNOWN_MESSAGE, "before": HIGHEST},
+        {"run_id": "run_abc"},
+    ],
+    ids=["no-query", "asc-100", "cursors", "run_id"],
+)
+def test_list_of_a_thread_that_does_not_exist_is_404_and_writes_nothing(
+    table: Any, kind: str, query: dict[str, str]
+) -> None:
+    thread_id = missing_thread(kind)
+    items = table.scan(TableName=TABLE_NAME, ConsistentRead=True)["Items"]
+
+    answer = send_list(list_event(thread_id, **query))
+
+    assert_error(answer, 404, thread_not_found(thread_id))
+    assert table.scan(TableName=TABLE_NAME, ConsistentRead=True)["Items"] == items
+
+
+@pytest.mark.usefixtures("table")
+def test_list_of_a_thread_that_exists_only_for_another_tenant_is_404() -> None:
+    make_thread(THREAD, tenant="another-tenant")
+
+    answer = send_list(list_event())
+
+    assert_error(answer, 404, thread_not_found(THREAD))
+
+
+@pytest.mark.usefixtures("no_dynamodb")
+@pytest.mark.parametrize("thread_id", ["thread_", "thread_abc", "thread_" + "a" * 25, "thread_" + "é" * 24])
+def test_list_of_a_thread_id_this_api_never_minted_is_404_without_a_request(thread_id: str) -> None:
+    answer = send_list(list_event(thread_id))
+
+    assert_error(answer, 404, thread_not_found(thread_id))
 
 
 # --- cursors ------------------------------------------------------------------------------------------------
@@ -193,12 +242,12 @@ def _check_cases(subtests: pytest.Subtests, cases: list[CursorCase]) -> None:
             assert_list_page(answer, [created[i] for i in case.expected], has_more=case.has_more)
 
 
-@pytest.mark.usefixtures("table")
+@pytest.mark.usefixtures("thread")
 def test_list_with_cursors_returns_exactly_the_contract_page(subtests: pytest.Subtests) -> None:
     _check_cases(subtests, CURSOR_CASES)
 
 
-@pytest.mark.usefixtures("table")
+@pytest.mark.usefixtures("thread")
 def test_list_with_unknown_well_formed_cursor_is_200_page_from_its_position(
     subtests: pytest.Subtests,
 ) -> None:
@@ -235,7 +284,7 @@ def _walk_backward(order: str, limit: int, cursor: str) -> tuple[list[str], int]
 WALKS = [("asc", 1), ("asc", 2), ("asc", 5), ("asc", 20), ("desc", 1), ("desc", 2), ("desc", 3)]
 
 
-@pytest.mark.usefixtures("table")
+@pytest.mark.usefixtures("thread")
 def test_list_paged_forward_with_after_visits_every_message_once(subtests: pytest.Subtests) -> None:
     created = _ids(_seed(5))
     for order, limit in WALKS:
@@ -246,7 +295,7 @@ def test_list_paged_forward_with_after_visits_every_message_once(subtests: pytes
             assert pages == math.ceil(5 / limit)
 
 
-@pytest.mark.usefixtures("table")
+@pytest.mark.usefixtures("thread")
 def test_list_paged_backward_with_before_visits_every_message_once(subtests: pytest.Subtests) -> None:
     created = _ids(_seed(5))
     for order, limit in WALKS:
@@ -259,7 +308,7 @@ def test_list_paged_backward_with_before_visits_every_message_once(subtests: pyt
             assert pages == math.ceil(4 / limit)
 
 
-@pytest.mark.usefixtures("table")
+@pytest.mark.usefixtures("thread")
 def test_list_with_unknown_cursor_between_messages_pages_from_its_position() -> None:
     created = _ids(_seed(4))
     unknown = ids.neighbour(created[1], ids.MESSAGE_PREFIX, +1)
@@ -273,7 +322,7 @@ def test_list_with_unknown_cursor_between_messages_pages_from_its_position() -> 
     assert_list_page(before, created[:2], has_more=False)
 
 
-@pytest.mark.usefixtures("table")
+@pytest.mark.usefixtures("thread")
 def test_list_with_cursor_on_empty_thread_is_empty_page() -> None:
     answer = send_list(list_event(after=UNKNOWN_MESSAGE, before=HIGHEST))
 
@@ -327,7 +376,7 @@ def _seed_run_message(run_id: str) -> str:
     return message_id
 
 
-@pytest.mark.usefixtures("table")
+@pytest.mark.usefixtures("thread")
 def test_list_by_run_id_only_shows_that_runs_messages() -> None:
     created = _ids(_seed(2))
     in_run = _seed_run_message("run_abc123")
@@ -344,7 +393,7 @@ def test_list_by_run_id_only_shows_that_runs_messages() -> None:
     assert _ids(everything.body["data"])[:2] == created
 
 
-@pytest.mark.usefixtures("table")
+@pytest.mark.usefixtures("thread")
 def test_list_by_run_id_skips_messages_made_through_the_api() -> None:
     _seed(2)
 

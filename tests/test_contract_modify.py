@@ -18,10 +18,20 @@ from tests.support.api import (
     error,
     forbid_aws_calls,
     list_event,
+    message_not_found,
     modify_event,
     send_list,
     send_modify,
     text_part,
+    thread_not_found,
+)
+from tests.support.threads import (
+    MISSING_THREAD_KINDS,
+    item_keys,
+    make_thread,
+    missing_thread,
+    thread,  # noqa: F401 - fixture
+    thread_key,
 )
 
 ORIGINAL_METADATA = {"source": "sample", "user": "abc123"}
@@ -69,7 +79,7 @@ NEW_METADATA = {
 }
 
 
-@pytest.mark.usefixtures("table")
+@pytest.mark.usefixtures("thread")
 def test_modify_with_metadata_replaces_the_whole_map(subtests: pytest.Subtests) -> None:
     for name, metadata in NEW_METADATA.items():
         with subtests.test(name):
@@ -84,6 +94,7 @@ def test_modify_with_metadata_replaces_the_whole_map(subtests: pytest.Subtests) 
             assert _listed(message["id"]) == answer.body
 
 
+@pytest.mark.usefixtures("thread")
 def test_modify_with_empty_metadata_clears_it(table: Any) -> None:
     message = _created()
 
@@ -94,6 +105,7 @@ def test_modify_with_empty_metadata_clears_it(table: Any) -> None:
     assert _listed(message["id"])["metadata"] == {}
 
 
+@pytest.mark.usefixtures("thread")
 @pytest.mark.parametrize("body", [{"metadata": None}, {}], ids=["null", "absent"])
 def test_modify_without_metadata_leaves_the_message_unchanged(table: Any, body: dict[str, Any]) -> None:
     message = _created()
@@ -106,6 +118,7 @@ def test_modify_without_metadata_leaves_the_message_unchanged(table: Any, body: 
     assert _scan(table) == items
 
 
+@pytest.mark.usefixtures("thread")
 def test_modify_keeps_role_content_and_times(table: Any) -> None:
     message = create({"role": "assistant", "content": "answer", "metadata": {"a": "1"}})
 
@@ -116,6 +129,7 @@ def test_modify_keeps_role_content_and_times(table: Any) -> None:
     assert answer.body["completed_at"] == message["completed_at"]
 
 
+@pytest.mark.usefixtures("thread")
 def test_modify_twice_keeps_only_the_last_metadata(table: Any) -> None:
     message = _created()
 
@@ -126,6 +140,7 @@ def test_modify_twice_keeps_only_the_last_metadata(table: Any) -> None:
     assert _listed(message["id"])["metadata"] == {"b": "2"}
 
 
+@pytest.mark.usefixtures("thread")
 def test_modify_touches_only_that_message(table: Any) -> None:
     first = _created({"n": "1"})
     second = _created({"n": "2"})
@@ -141,6 +156,7 @@ def test_modify_touches_only_that_message(table: Any) -> None:
 MISSING_IDS = [UNKNOWN_MESSAGE, "msg_" + "0" * 24, "msg_" + "z" * 24, "msg_short", "msg_" + "-" * 24]
 
 
+@pytest.mark.usefixtures("thread")
 def test_modify_of_missing_message_is_404_and_writes_nothing(table: Any, subtests: pytest.Subtests) -> None:
     message = _created()
     items = _scan(table)
@@ -148,11 +164,12 @@ def test_modify_of_missing_message_is_404_and_writes_nothing(table: Any, subtest
         with subtests.test(message_id):
             answer = send_modify(modify_event(message_id, {"metadata": {"a": "b"}}))
 
-            assert_error(answer, 404, error(f"No message found with id '{message_id}'."))
+            assert_error(answer, 404, message_not_found(message_id))
             assert _scan(table) == items
     assert _listed(message["id"]) == message
 
 
+@pytest.mark.usefixtures("thread")
 @pytest.mark.parametrize("body", [{"metadata": None}, {}], ids=["null", "absent"])
 def test_modify_of_missing_message_without_metadata_is_404_and_writes_nothing(
     table: Any, body: dict[str, Any]
@@ -161,20 +178,42 @@ def test_modify_of_missing_message_without_metadata_is_404_and_writes_nothing(
 
     answer = send_modify(modify_event(UNKNOWN_MESSAGE, body))
 
-    assert_error(answer, 404, error(f"No message found with id '{UNKNOWN_MESSAGE}'."))
-    assert _scan(table) == items == []
+    assert_error(answer, 404, message_not_found(UNKNOWN_MESSAGE))
+    assert _scan(table) == items
+    assert item_keys(items) == [thread_key(THREAD)]  # the thread's own item, and no message
 
 
+@pytest.mark.usefixtures("thread")
 def test_modify_of_message_in_another_thread_is_404_and_writes_nothing(table: Any) -> None:
+    make_thread(OTHER_THREAD)
     message = _created()
     items = _scan(table)
 
     answer = send_modify(modify_event(message["id"], {"metadata": {"a": "b"}}, thread_id=OTHER_THREAD))
 
-    assert_error(answer, 404, error(f"No message found with id '{message['id']}'."))
+    assert_error(answer, 404, message_not_found(message["id"]))
     assert _scan(table) == items
     assert _listed(message["id"]) == message
     assert send_list(list_event(OTHER_THREAD)).body["data"] == []
+
+
+@pytest.mark.usefixtures("thread")
+@pytest.mark.parametrize(
+    "body", [{"metadata": {"a": "b"}}, {"metadata": None}, {}], ids=["set", "null", "absent"]
+)
+@pytest.mark.parametrize("kind", MISSING_THREAD_KINDS)
+def test_modify_in_a_thread_that_does_not_exist_is_404_and_writes_nothing(
+    table: Any, kind: str, body: dict[str, Any]
+) -> None:
+    message = _created()
+    thread_id = missing_thread(kind)
+    items = _scan(table)
+    for message_id in [message["id"], UNKNOWN_MESSAGE, "msg_short"]:
+        answer = send_modify(modify_event(message_id, body, thread_id=thread_id))
+
+        assert_error(answer, 404, thread_not_found(thread_id))
+        assert _scan(table) == items
+    assert _listed(message["id"]) == message
 
 
 # --- errors: 400, and nothing is written --------------------------------------------------------------------
@@ -275,6 +314,7 @@ def test_modify_with_body_that_is_not_a_json_object_is_400_unparsable(raw_body: 
     assert_error(answer, 400, error(UNPARSABLE))
 
 
+@pytest.mark.usefixtures("thread")
 def test_modify_with_body_that_is_an_array_of_an_object_is_400_unparsable(table: Any) -> None:
     message = _created()
     items = _scan(table)

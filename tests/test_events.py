@@ -17,21 +17,26 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import TABLE_NAME
 from tests.support.api import (
     assert_error,
     assert_list_page,
     assert_message,
     create_text,
     error,
+    message_not_found,
     text_part,
+    thread_not_found,
 )
 from tests.support.events import Answer, call
 from tests.support.template import ROOT, functions
+from tests.support.threads import is_thread_id, make_thread
 from threadkit import store
 from threadkit.settings import get_settings
 
 EVENTS = ROOT / "events"
-EVENT_FILES = sorted(EVENTS.glob("*.json"))
+# HTTP events (API Gateway payload 2.0); purge_threads.json is a DynamoDB stream event (tests/test_purge.py).
+EVENT_FILES = sorted(p for p in EVENTS.glob("*.json") if p.stem != "purge_threads")
 
 
 # --- routing, as API Gateway and the template define it -----------------------------------------------------
@@ -95,6 +100,10 @@ def load(path: Path) -> dict[str, Any]:
 def _thread(event: dict[str, Any]) -> str:
     thread_id: str = event["pathParameters"]["thread_id"]
     return thread_id
+
+
+def _has_thread(event: dict[str, Any]) -> bool:
+    return "thread_id" in (event.get("pathParameters") or {})
 
 
 def _seed_listed(event: dict[str, Any]) -> list[str]:
@@ -183,7 +192,11 @@ def _modified(event: dict[str, Any], answer: Answer, seeded: list[str]) -> None:
 
 def _not_found(event: dict[str, Any], answer: Answer, seeded: list[str]) -> None:
     message_id = event["pathParameters"]["message_id"]
-    assert_error(answer, 404, error(f"No message found with id '{message_id}'."))
+    assert_error(answer, 404, message_not_found(message_id))
+
+
+def _thread_not_found(event: dict[str, Any], answer: Answer, seeded: list[str]) -> None:
+    assert_error(answer, 404, thread_not_found(_thread(event)))
 
 
 def _metadata_invalid(event: dict[str, Any], answer: Answer, seeded: list[str]) -> None:
@@ -203,6 +216,90 @@ def _invalid_url(event: dict[str, Any], answer: Answer, seeded: list[str]) -> No
     assert_error(answer, 404, error(f"Invalid URL ({method} {event['rawPath']})"))
 
 
+THREAD_KEYS = ["id", "object", "created_at", "metadata", "tool_resources"]
+
+
+def _thread_created(event: dict[str, Any], answer: Answer, seeded: list[str]) -> None:
+    assert answer.status == 200, answer.body
+    assert list(answer.body) == THREAD_KEYS
+    assert is_thread_id(answer.body["id"])
+    assert answer.body["metadata"] == {"source": "sample"}
+    assert answer.body["tool_resources"] == {}
+
+
+def _thread_messages_invalid(event: dict[str, Any], answer: Answer, seeded: list[str]) -> None:
+    assert_error(
+        answer,
+        400,
+        error(
+            "Invalid 'messages': array too long. Expected an array with maximum length 32, "
+            "but got an array with length 33 instead.",
+            param="messages",
+            code="array_above_max_length",
+        ),
+    )
+
+
+def _thread_read(event: dict[str, Any], answer: Answer, seeded: list[str]) -> None:
+    assert answer.status == 200, answer.body
+    assert list(answer.body) == THREAD_KEYS
+    assert answer.body["id"] == _thread(event)
+    assert answer.body["object"] == "thread"
+
+
+def _thread_modified(event: dict[str, Any], answer: Answer, seeded: list[str]) -> None:
+    _thread_read(event, answer, seeded)
+    assert answer.body["metadata"] == {"modified": "true", "user": "abc123"}
+
+
+def _thread_unknown_key(event: dict[str, Any], answer: Answer, seeded: list[str]) -> None:
+    assert_error(
+        answer, 400, error("Unknown parameter: 'messages'.", param="messages", code="unknown_parameter")
+    )
+
+
+def _thread_deleted(event: dict[str, Any], answer: Answer, seeded: list[str]) -> None:
+    assert answer.status == 200, answer.body
+    assert answer.body == {"id": _thread(event), "object": "thread.deleted", "deleted": True}
+
+
+def _thread_id_invalid(event: dict[str, Any], answer: Answer, seeded: list[str]) -> None:
+    assert_error(
+        answer,
+        400,
+        error(
+            "Invalid 'thread_id': 'abc'. Expected an ID that begins with 'thread'.",
+            param="thread_id",
+            code="invalid_value",
+        ),
+    )
+
+
+def _message_read(event: dict[str, Any], answer: Answer, seeded: list[str]) -> None:
+    assert answer.status == 200, answer.body
+    assert_message(
+        answer.body, thread_id=_thread(event), content=[text_part("seeded")], metadata={"before": "modify"}
+    )
+    assert answer.body["id"] == seeded[0]
+
+
+def _message_deleted(event: dict[str, Any], answer: Answer, seeded: list[str]) -> None:
+    assert answer.status == 200, answer.body
+    assert answer.body == {"id": seeded[0], "object": "thread.message.deleted", "deleted": True}
+
+
+def _message_id_invalid(event: dict[str, Any], answer: Answer, seeded: list[str]) -> None:
+    assert_error(
+        answer,
+        400,
+        error(
+            "Invalid 'message_id': 'abc'. Expected an ID that begins with 'msg'.",
+            param="message_id",
+            code="invalid_value",
+        ),
+    )
+
+
 Check = Callable[[dict[str, Any], Answer, list[str]], None]
 Seed = Callable[[dict[str, Any]], list[str]]
 
@@ -218,6 +315,10 @@ class Expectation:
     check: Check
     seed: Seed = field(default=_nothing)
     case: str = ""
+    thread: bool = True
+    """Whether the event's thread is created (through the store) before the seed and the event. Without it,
+    the event must write nothing (unless ``writes``)."""
+    writes: bool = False
 
     @property
     def id(self) -> str:
@@ -234,7 +335,38 @@ EXPECTATIONS = [
     Expectation("modify_message", "ModifyMessageFunction", _not_found, case="not-seeded"),
     Expectation("modify_message_invalid", "ModifyMessageFunction", _metadata_invalid, seed=_seed_modified),
     Expectation("modify_message_invalid", "ModifyMessageFunction", _metadata_invalid, case="not-seeded"),
-    Expectation("route_not_found", "RouteNotFoundFunction", _invalid_url),
+    Expectation("route_not_found", "RouteNotFoundFunction", _invalid_url, thread=False),
+    # The thread the event addresses was never created: every message operation is a 404 for the thread.
+    Expectation("create_message", "CreateMessageFunction", _thread_not_found, case="no-thread", thread=False),
+    Expectation(
+        "create_message_parts", "CreateMessageFunction", _thread_not_found, case="no-thread", thread=False
+    ),
+    Expectation("list_messages", "ListMessagesFunction", _thread_not_found, case="no-thread", thread=False),
+    Expectation("modify_message", "ModifyMessageFunction", _thread_not_found, case="no-thread", thread=False),
+    # Threads, and retrieve / delete of a message.
+    Expectation("create_thread", "CreateThreadFunction", _thread_created, thread=False, writes=True),
+    Expectation("create_thread_invalid", "CreateThreadFunction", _thread_messages_invalid, thread=False),
+    Expectation("retrieve_thread", "RetrieveThreadFunction", _thread_read),
+    Expectation(
+        "retrieve_thread", "RetrieveThreadFunction", _thread_not_found, case="no-thread", thread=False
+    ),
+    Expectation("retrieve_thread_invalid", "RetrieveThreadFunction", _thread_id_invalid, thread=False),
+    Expectation("modify_thread", "ModifyThreadFunction", _thread_modified),
+    Expectation("modify_thread", "ModifyThreadFunction", _thread_not_found, case="no-thread", thread=False),
+    Expectation("modify_thread_invalid", "ModifyThreadFunction", _thread_unknown_key),
+    Expectation("delete_thread", "DeleteThreadFunction", _thread_deleted),
+    Expectation("delete_thread", "DeleteThreadFunction", _thread_not_found, case="no-thread", thread=False),
+    Expectation("delete_thread_invalid", "DeleteThreadFunction", _thread_id_invalid, thread=False),
+    Expectation(
+        "retrieve_message", "RetrieveMessageFunction", _message_read, seed=_seed_modified, case="seeded"
+    ),
+    Expectation("retrieve_message", "RetrieveMessageFunction", _not_found, case="not-seeded"),
+    Expectation("retrieve_message_invalid", "RetrieveMessageFunction", _message_id_invalid),
+    Expectation(
+        "delete_message", "DeleteMessageFunction", _message_deleted, seed=_seed_modified, case="seeded"
+    ),
+    Expectation("delete_message", "DeleteMessageFunction", _not_found, case="not-seeded"),
+    Expectation("delete_message_invalid", "DeleteMessageFunction", _message_id_invalid),
 ]
 
 
@@ -267,14 +399,28 @@ def test_event_is_routed_by_the_template_to_its_function(expectation: Expectatio
     assert event["requestContext"]["requestId"] == f"sample-{expectation.event}"
 
 
+@pytest.mark.parametrize("path", EVENT_FILES, ids=[p.stem for p in EVENT_FILES])
+def test_every_event_addresses_a_thread_id_this_api_could_mint(path: Path) -> None:
+    """So that the thread can exist: create it (here, through the store) before feeding the event."""
+    event = load(path)
+    if _has_thread(event) and _thread(event) != "abc":  # "abc": the events about a malformed thread id
+        assert is_thread_id(_thread(event)), path.name
+
+
 @pytest.mark.parametrize("expectation", EXPECTATIONS, ids=[e.id for e in EXPECTATIONS])
 def test_event_gets_its_documented_answer(table: Any, expectation: Expectation) -> None:
     event = load(EVENTS / f"{expectation.event}.json")
+    if expectation.thread and _has_thread(event):
+        make_thread(_thread(event))
     seeded = expectation.seed(event)
     handler = handler_of(route_of(event))
+    items = table.scan(TableName=TABLE_NAME, ConsistentRead=True)["Items"]
 
     answer = call(handler, event)
 
     expectation.check(event, answer, seeded)
     assert answer.headers.get("content-type") == "application/json"
     assert answer.headers.get("x-request-id") == event["requestContext"]["requestId"]
+    if not expectation.thread and not expectation.writes:
+        assert items == []
+        assert table.scan(TableName=TABLE_NAME, ConsistentRead=True)["Items"] == []

@@ -16,6 +16,7 @@ from botocore.stub import Stubber
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import TABLE_NAME
 from tests.support.api import (
     SERVER_ERROR,
     THREAD,
@@ -38,7 +39,9 @@ from tests.support.api import (
     text_part,
 )
 from tests.support.events import Answer, call, http_event
+from tests.support.threads import thread  # noqa: F401 - fixture
 from threadkit import errors, http, messages, store
+from threadkit.settings import get_settings
 
 
 @pytest.fixture
@@ -86,7 +89,7 @@ def test_base64_body_that_is_not_utf8_is_400_unparsable(raw: bytes) -> None:
     assert_error(answer, 400, error(UNPARSABLE))
 
 
-@pytest.mark.usefixtures("table")
+@pytest.mark.usefixtures("thread")
 def test_base64_body_of_utf8_json_is_decoded_and_accepted() -> None:
     raw = json.dumps({"role": "user", "content": "café 😀"}, ensure_ascii=False).encode()
 
@@ -218,7 +221,7 @@ def test_odd_json_is_a_400_with_openai_error(raw_body: str, expected: dict[str, 
     assert_error(answer, 400, expected)
 
 
-@pytest.mark.usefixtures("table")
+@pytest.mark.usefixtures("thread")
 @pytest.mark.parametrize(
     "content_type",
     [
@@ -237,7 +240,7 @@ def test_json_body_with_any_content_type_is_read_as_json(content_type: str | Non
     assert_message(answer.body, content=[text_part("Hello, world!")])
 
 
-@pytest.mark.usefixtures("table")
+@pytest.mark.usefixtures("thread")
 @pytest.mark.parametrize("content_type", ["text/plain", "multipart/form-data; boundary=----x"])
 def test_modify_body_with_other_content_type_is_read_as_json(content_type: str) -> None:
     message = create(VALID)
@@ -272,7 +275,7 @@ def test_other_openai_beta_header_is_400_invalid_beta_on_every_operation(operati
     )
 
 
-@pytest.mark.usefixtures("table")
+@pytest.mark.usefixtures("thread")
 @pytest.mark.parametrize("operation", ["create", "list"])
 def test_absent_openai_beta_header_is_accepted_on_every_operation(operation: str) -> None:
     event = _event_for(operation)
@@ -281,7 +284,7 @@ def test_absent_openai_beta_header_is_accepted_on_every_operation(operation: str
     assert SENDERS[operation](event).status == 200
 
 
-@pytest.mark.usefixtures("table")
+@pytest.mark.usefixtures("thread")
 def test_header_names_are_case_insensitive() -> None:
     event = create_event(VALID)
     headers = event["headers"]
@@ -291,7 +294,7 @@ def test_header_names_are_case_insensitive() -> None:
     assert send_create(event).status == 200
 
 
-@pytest.mark.usefixtures("table")
+@pytest.mark.usefixtures("thread")
 @pytest.mark.parametrize(
     "headers",
     [
@@ -307,7 +310,7 @@ def test_requests_of_either_sdk_are_accepted(headers: dict[str, str]) -> None:
     assert answer.status == 200
 
 
-@pytest.mark.usefixtures("table")
+@pytest.mark.usefixtures("thread")
 def test_event_without_headers_is_answered() -> None:
     event = create_event(VALID)
     event["headers"] = None
@@ -317,7 +320,7 @@ def test_event_without_headers_is_answered() -> None:
     assert answer.status == 200
 
 
-@pytest.mark.usefixtures("table")
+@pytest.mark.usefixtures("thread")
 def test_event_without_request_id_still_gets_an_x_request_id() -> None:
     event = create_event(VALID)
     del event["requestContext"]["requestId"]
@@ -446,7 +449,43 @@ def test_unexpected_exception_in_the_not_found_answer_is_a_bare_500(monkeypatch:
     _assert_bare_server_error(send_default(http_event("PUT", "/v1/threads/thread_x/messages")))
 
 
-OPERATION_CALLS = {"create": "put_item", "list": "query", "modify": "update_item"}
+# The DynamoDB calls each operation makes, in order. Every call before the failing one answers as for a live
+# THREAD (only the thread's GetItem ever precedes another call).
+OPERATION_CALLS = {
+    "create": ["transact_write_items"],
+    "list": ["get_item", "query"],
+    "modify": ["get_item", "update_item"],
+}
+FAILING_CALLS = [
+    pytest.param(operation, index, id=f"{operation}-{call}")
+    for operation, calls in OPERATION_CALLS.items()
+    for index, call in enumerate(calls)
+]
+
+
+def _thread_item() -> dict[str, Any]:
+    """THREAD's own item, live, as GetItem returns it."""
+    return {
+        "pk": {"S": store.partition_key(get_settings().default_tenant, THREAD)},
+        "sk": {"S": store.THREAD_SK},
+        "created_at": {"N": "1761861545"},
+        "metadata": {"S": "{}"},
+        "tool_resources": {"S": "{}"},
+    }
+
+
+def _queue_until_failure(stubber: Stubber, operation: str, failing: int) -> str:
+    """Queues the answers of the calls before the ``failing`` one; returns the name of the failing call."""
+    calls = OPERATION_CALLS[operation]
+    for call_name in calls[:failing]:
+        assert call_name == "get_item", call_name
+        key = {"pk": _thread_item()["pk"], "sk": _thread_item()["sk"]}
+        stubber.add_response(
+            "get_item",
+            {"Item": _thread_item()},
+            expected_params={"TableName": TABLE_NAME, "Key": key, "ConsistentRead": True},
+        )
+    return calls[failing]
 
 
 @pytest.fixture
@@ -457,40 +496,63 @@ def stubber() -> Iterator[Stubber]:
         yield stub
 
 
-@pytest.mark.parametrize(
-    "code", ["ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"]
+RATE_LIMITED = error(
+    "Rate limit reached for requests. Please try again shortly.", type="requests", code="rate_limit_exceeded"
 )
-@pytest.mark.parametrize("operation", ["create", "list", "modify"])
-def test_dynamodb_throttling_is_429_rate_limit_exceeded_with_retry_after(
-    stubber: Stubber, operation: str, code: str
-) -> None:
-    stubber.add_client_error(OPERATION_CALLS[operation], service_error_code=code, http_status_code=400)
 
-    answer = SENDERS[operation](_event_for(operation))
 
-    assert_error(
-        answer,
-        429,
-        error(
-            "Rate limit reached for requests. Please try again shortly.",
-            type="requests",
-            code="rate_limit_exceeded",
-        ),
-    )
+def _assert_rate_limited(answer: Answer) -> None:
+    assert_error(answer, 429, RATE_LIMITED)
     retry_after = answer.headers.get("retry-after", "")
     assert retry_after.isdigit(), answer.headers
     assert int(retry_after) >= 1
+
+
+@pytest.mark.parametrize(
+    "code", ["ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"]
+)
+@pytest.mark.parametrize(("operation", "failing"), FAILING_CALLS)
+def test_dynamodb_throttling_is_429_rate_limit_exceeded_with_retry_after(
+    stubber: Stubber, operation: str, failing: int, code: str
+) -> None:
+    call_name = _queue_until_failure(stubber, operation, failing)
+    stubber.add_client_error(call_name, service_error_code=code, http_status_code=400)
+
+    answer = SENDERS[operation](_event_for(operation))
+
+    _assert_rate_limited(answer)
+    stubber.assert_no_pending_responses()
+
+
+@pytest.mark.parametrize("reason", ["ThrottlingError", "ProvisionedThroughputExceeded"])
+def test_a_create_transaction_cancelled_by_throttling_is_429_rate_limit_exceeded(
+    stubber: Stubber, reason: str
+) -> None:
+    stubber.add_client_error(
+        "transact_write_items",
+        service_error_code="TransactionCanceledException",
+        http_status_code=400,
+        modeled_fields={"CancellationReasons": [{"Code": "None"}, {"Code": reason}]},
+    )
+
+    answer = send_create(_event_for("create"))
+
+    _assert_rate_limited(answer)
     stubber.assert_no_pending_responses()
 
 
 @pytest.mark.parametrize(
     "code", ["InternalServerError", "ResourceNotFoundException", "AccessDeniedException"]
 )
-@pytest.mark.parametrize("operation", ["create", "list", "modify"])
-def test_other_dynamodb_failure_is_a_bare_500(stubber: Stubber, operation: str, code: str) -> None:
-    stubber.add_client_error(OPERATION_CALLS[operation], service_error_code=code, http_status_code=500)
+@pytest.mark.parametrize(("operation", "failing"), FAILING_CALLS)
+def test_other_dynamodb_failure_is_a_bare_500(
+    stubber: Stubber, operation: str, failing: int, code: str
+) -> None:
+    call_name = _queue_until_failure(stubber, operation, failing)
+    stubber.add_client_error(call_name, service_error_code=code, http_status_code=500)
 
     _assert_bare_server_error(SENDERS[operation](_event_for(operation)))
+    stubber.assert_no_pending_responses()
 
 
 # --- no input is ever a 5xx ---------------------------------------------------------------------------------
@@ -551,14 +613,14 @@ def _assert_answered(answer: Answer) -> None:
         assert list(answer.body["error"]) == ["message", "type", "param", "code"]
 
 
-@pytest.mark.usefixtures("table")
+@pytest.mark.usefixtures("thread")
 @_fuzz
 @given(body=_create_body | _json_values)
 def test_no_create_body_is_ever_a_5xx(body: Any) -> None:
     _assert_answered(send_create(create_event(raw_body=json.dumps(body))))
 
 
-@pytest.mark.usefixtures("table")
+@pytest.mark.usefixtures("thread")
 @_fuzz
 @given(raw=st.binary(max_size=40) | st.text(max_size=40).map(str.encode))
 def test_no_raw_body_is_ever_a_5xx(raw: bytes) -> None:
@@ -566,7 +628,7 @@ def test_no_raw_body_is_ever_a_5xx(raw: bytes) -> None:
     _assert_answered(send_modify(modify_event(UNKNOWN_MESSAGE, raw_body=raw.decode("utf-8", "replace"))))
 
 
-@pytest.mark.usefixtures("table")
+@pytest.mark.usefixtures("thread")
 @_fuzz
 @given(
     query=st.dictionaries(
@@ -579,7 +641,7 @@ def test_no_list_query_is_ever_a_5xx(query: dict[str, str]) -> None:
     _assert_answered(send_list(list_event(**query)))
 
 
-@pytest.mark.usefixtures("table")
+@pytest.mark.usefixtures("thread")
 @_fuzz
 @given(
     thread_id=st.text(min_size=1, max_size=200).filter(lambda s: "/" not in s)

@@ -32,8 +32,9 @@ from local.routes import Match, Route, RouteTable, function_specs
 from local.serve import LocalServer, Request, function_environment, make_event, proxy_answer
 from local.store import StoreError, ensure_table, start_store
 from local.template import ROOT, table_definition, template
-from tests.support.api import UNPARSABLE, assert_message, error, text_part
+from tests.support.api import UNPARSABLE, assert_message, error, text_part, thread_not_found
 from tests.support.live import call, running_server, wait_until_ready
+from tests.support.threads import is_thread_id
 
 PYTHON = sys.executable
 COMMAND_TIMEOUT = 20.0
@@ -44,8 +45,18 @@ def _aws_environment() -> None:
     """Replaces conftest's: the live server's functions read the environment the server set up."""
 
 
-def new_thread() -> str:
+def unknown_thread() -> str:
+    """A well-formed thread id that no one created (its operations are 404s for the thread)."""
     return "thread_" + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(24))
+
+
+def create_thread(base: str) -> str:
+    """Creates a thread over HTTP, as a client does; returns its id."""
+    reply = call("POST", f"{base}/threads", {})
+    assert reply.status == 200, reply.body
+    thread_id = reply.json["id"]
+    assert is_thread_id(thread_id), reply.json
+    return str(thread_id)
 
 
 def messages_url(base: str, thread_id: str) -> str:
@@ -61,7 +72,7 @@ def assert_json_answer(reply: Any) -> None:
 
 
 def test_create_list_and_modify_answer_exactly_over_http(live_api: str) -> None:
-    thread = new_thread()
+    thread = create_thread(live_api)
     created = call("POST", messages_url(live_api, thread), {"role": "user", "content": "Hello, world!"})
     assert created.status == 200, created.body
     assert_json_answer(created)
@@ -87,8 +98,36 @@ def test_create_list_and_modify_answer_exactly_over_http(live_api: str) -> None:
     assert call("GET", messages_url(live_api, thread)).json["data"] == [modified.json]
 
 
+def _items_of(server: LocalServer, thread_id: str) -> list[dict[str, Any]]:
+    """Every item of the thread's partition in the live server's table, whatever its tenant."""
+    import boto3
+
+    assert server.store is not None
+    client = boto3.session.Session().client(
+        "dynamodb", endpoint_url=server.store.endpoint, region_name=server.store.region
+    )
+    items: list[dict[str, Any]] = client.scan(TableName=server.store.table_name, ConsistentRead=True)["Items"]
+    return [item for item in items if item["pk"]["S"].endswith("#" + thread_id)]
+
+
+def test_message_operations_in_a_thread_never_created_are_404_and_write_nothing(
+    live_server: LocalServer, live_api: str
+) -> None:
+    thread = unknown_thread()
+    url = messages_url(live_api, thread)
+    replies = [
+        call("POST", url, {"role": "user", "content": "Hello, world!"}),
+        call("GET", url + "?limit=5&order=asc"),
+        call("POST", f"{url}/msg_{'0' * 24}", {"metadata": {"k": "v"}}),
+    ]
+    for reply in replies:
+        assert (reply.status, reply.json) == (404, thread_not_found(thread))
+        assert_json_answer(reply)
+    assert _items_of(live_server, thread) == []
+
+
 def test_an_invalid_request_gets_the_contracts_400_from_the_function(live_api: str) -> None:
-    reply = call("POST", messages_url(live_api, new_thread()), {"role": "system", "content": "x"})
+    reply = call("POST", messages_url(live_api, unknown_thread()), {"role": "system", "content": "x"})
     assert (reply.status, reply.json) == (
         400,
         error(
@@ -103,7 +142,7 @@ def test_an_invalid_request_gets_the_contracts_400_from_the_function(live_api: s
     ("method", "path"),
     [
         ("PUT", "/v1/threads/thread_x/messages"),
-        ("DELETE", "/v1/threads/thread_x/messages/msg_x"),
+        ("DELETE", "/v1/threads/thread_x/messages"),
         ("PATCH", "/v1/threads/thread_x/messages/msg_x"),
         ("GET", "/v1/assistants"),
         ("GET", "/v1/threads/thread_x/messages/"),
@@ -137,7 +176,7 @@ def test_a_binary_body_goes_base64_encoded_and_gets_the_parse_error(
     live_api: str, invocations: list[tuple[str, Any, Any]]
 ) -> None:
     binary = b"\xff\xfe{\x00\x80 not utf-8"
-    thread = new_thread()
+    thread = unknown_thread()
     reply = call("POST", messages_url(live_api, thread), binary, headers={"Content-Type": "application/json"})
     assert (reply.status, reply.json) == (400, error(UNPARSABLE))
 
@@ -150,8 +189,8 @@ def test_a_binary_body_goes_base64_encoded_and_gets_the_parse_error(
 
 
 def test_handlers_get_a_lambda_context(live_api: str, invocations: list[tuple[str, Any, Any]]) -> None:
-    call("GET", messages_url(live_api, new_thread()))
-    call("PUT", messages_url(live_api, new_thread()))
+    call("GET", messages_url(live_api, unknown_thread()))
+    call("PUT", messages_url(live_api, unknown_thread()))
     (list_name, _, list_context), (default_name, event, default_context) = invocations
     assert (list_name, default_name) == ("ListMessagesFunction", "RouteNotFoundFunction")
     assert event["routeKey"] == "$default"
@@ -166,7 +205,7 @@ def test_handlers_get_a_lambda_context(live_api: str, invocations: list[tuple[st
 
 
 def test_every_answer_has_its_own_request_id(live_api: str) -> None:
-    thread = new_thread()
+    thread = unknown_thread()
     replies = [
         call("GET", messages_url(live_api, thread)),
         call("GET", messages_url(live_api, thread)),
@@ -182,7 +221,7 @@ def test_every_answer_has_its_own_request_id(live_api: str) -> None:
 
 
 def test_fifty_concurrent_requests_all_succeed(live_api: str) -> None:
-    thread = new_thread()
+    thread = create_thread(live_api)
 
     def create(index: int) -> int:
         reply = call("POST", messages_url(live_api, thread), {"role": "user", "content": f"m{index}"})
@@ -307,41 +346,44 @@ def test_the_proxy_response_is_written_back_as_it_is() -> None:
 # --- routes from the template -------------------------------------------------------------------------------
 
 
-def _with_retrieve_route(tmpl: dict[str, Any]) -> dict[str, Any]:
+def _with_run_route(tmpl: dict[str, Any]) -> dict[str, Any]:
+    """The template plus a function on a route it does not have yet (retrieving a run)."""
     changed = copy.deepcopy(tmpl)
     resources = changed["Resources"]
-    retrieve = copy.deepcopy(resources["ModifyMessageFunction"])
+    assert "RetrieveRunFunction" not in resources
+    retrieve = copy.deepcopy(resources["RetrieveMessageFunction"])
     retrieve["Properties"]["Events"] = {
         "Retrieve": {
             "Type": "HttpApi",
             "Properties": {
                 "ApiId": {"Ref": "HttpApi"},
                 "Method": "GET",
-                "Path": "/v1/threads/{thread_id}/messages/{message_id}",
+                "Path": "/v1/threads/{thread_id}/runs/{run_id}",
             },
         }
     }
-    resources["RetrieveMessageFunction"] = retrieve
+    resources["RetrieveRunFunction"] = retrieve
     return changed
 
 
 def test_a_route_added_to_the_template_is_routed_with_no_other_change() -> None:
-    path = "/v1/threads/thread_x/messages/msg_y"
-    assert RouteTable.from_template(template()).resolve("GET", path) == Match(
-        Route("ANY", "$default", "RouteNotFoundFunction"), {}
-    )
+    path = "/v1/threads/thread_x/runs/run_y"
+    message_path = "/v1/threads/thread_x/messages/msg_y"
+    default = Match(Route("ANY", "$default", "RouteNotFoundFunction"), {})
+    before = RouteTable.from_template(template())
+    assert before.resolve("GET", path) == default
 
-    changed = _with_retrieve_route(template())
+    changed = _with_run_route(template())
     table = RouteTable.from_template(changed)
     match = table.resolve("GET", path)
     assert match is not None
-    assert match.route.function == "RetrieveMessageFunction"
-    assert match.route.route_key == "GET /v1/threads/{thread_id}/messages/{message_id}"
-    assert match.path_parameters == {"thread_id": "thread_x", "message_id": "msg_y"}
-    post = table.resolve("POST", path)
-    assert post is not None
-    assert post.route.function == "ModifyMessageFunction"
-    assert "RetrieveMessageFunction" in function_specs(changed)
+    assert match.route.function == "RetrieveRunFunction"
+    assert match.route.route_key == "GET /v1/threads/{thread_id}/runs/{run_id}"
+    assert match.path_parameters == {"thread_id": "thread_x", "run_id": "run_y"}
+    assert table.resolve("POST", path) == default
+    for method in ("GET", "POST", "DELETE"):
+        assert table.resolve(method, message_path) == before.resolve(method, message_path)
+    assert "RetrieveRunFunction" in function_specs(changed)
 
 
 def test_route_selection_prefers_exact_methods_and_specific_paths() -> None:
@@ -470,13 +512,26 @@ def test_the_document_is_valid_openapi_3_1_and_documents_the_errors() -> None:
     }
     assert ("post", "/threads/{thread_id}/messages") in operations
     for (method, path), operation in operations.items():
-        expected = {"200", "400", "429", "500"} | ({"404"} if "{message_id}" in path else set())
-        assert set(operation["responses"]) == expected, (method, path)  # no 422 among them
-        for status in expected - {"200"}:
+        # Whether 404 is documented is test_every_operation_that_can_answer_404_documents_it's.
+        documented = set(operation["responses"])
+        assert documented - {"404"} == {"200", "400", "429", "500"}, (method, path)  # no 422 among them
+        for status in documented - {"200"}:
             assert operation["responses"][status]["content"]["application/json"]["schema"] == error_ref
         assert "Retry-After" in operation["responses"]["429"]["headers"]
     not_found = document["components"]["responses"]["RouteNotFound"]
     assert not_found["content"]["application/json"]["schema"] == error_ref
+
+
+def test_every_operation_that_can_answer_404_documents_it() -> None:
+    document = json.loads((ROOT / "openapi.json").read_text())
+    undocumented = []
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            # Every operation on a thread is a 404 when the thread does not exist; creating one never is.
+            can_404 = "{thread_id}" in path
+            if ("404" in operation["responses"]) != can_404:
+                undocumented.append((method, path))
+    assert undocumented == []
 
 
 def test_server_url_plus_path_reaches_each_documented_route(live_api: str) -> None:
@@ -485,7 +540,7 @@ def test_server_url_plus_path_reaches_each_documented_route(live_api: str) -> No
     for path, item in document["paths"].items():
         for method in item:
             url = (server + path).replace("http://127.0.0.1:3000/v1", live_api)
-            url = url.replace("{thread_id}", new_thread()).replace("{message_id}", "msg_" + "0" * 24)
+            url = url.replace("{thread_id}", unknown_thread()).replace("{message_id}", "msg_" + "0" * 24)
             reply = call(method.upper(), url, {} if method == "post" else None)
             assert not reply.json.get("error", {}).get("message", "").startswith("Invalid URL"), (
                 method,
@@ -557,9 +612,10 @@ def test_ctrl_c_stops_the_server_cleanly() -> None:
         curl = shlex.split(next(line for line in output if line.strip().startswith("curl ")))
         headers = dict(curl[i + 1].split(": ", 1) for i, word in enumerate(curl) if word == "-H")
         url = next(word for word in curl if word.startswith("http://"))
+        # The printed example works against the running command, as printed.
         created = call("POST", url, curl[curl.index("-d") + 1], headers=headers)
         assert created.status == 200, created.body
-        assert created.json["content"] == [text_part("Hello, world!")]
+        assert created.json["object"] == "thread"
 
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=COMMAND_TIMEOUT) == 0
@@ -572,6 +628,23 @@ def test_ctrl_c_stops_the_server_cleanly() -> None:
     assert "Traceback" not in text
     assert "curl -s http://127.0.0.1:" in text
     assert text.rstrip().endswith("Stopped.")
+
+
+def test_the_printed_curl_example_works_as_it_is(live_server: LocalServer) -> None:
+    example = live_server.curl_example()
+    assert example is not None
+    curl = shlex.split(example)
+    headers = dict(curl[i + 1].split(": ", 1) for i, word in enumerate(curl) if word == "-H")
+    url = next(word for word in curl if word.startswith("http://"))
+    method = "POST" if "-d" in curl else "GET"
+
+    reply = call(method, url, curl[curl.index("-d") + 1] if "-d" in curl else None, headers=headers)
+
+    assert reply.status == 200, reply.body
+    assert reply.json["object"] == "thread"
+    thread_id = reply.json["id"]
+    listed = call("GET", f"{live_server.base_url}/threads/{thread_id}/messages", None)
+    assert [m["content"] for m in listed.json["data"]] == [[text_part("Hello, world!")]]
 
 
 def test_running_server_restores_the_environment() -> None:

@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.support.events import call, http_event
+from tests.support.threads import make_thread
 from threadkit import ids
 
 Order = Literal["asc", "desc"]
@@ -28,8 +29,9 @@ HIGHEST = ids.highest(ids.MESSAGE_PREFIX)
 _THREAD_NUMBERS = itertools.count(1)
 
 
-def fresh_thread_id() -> str:
-    return f"thread_{next(_THREAD_NUMBERS):024d}"
+def fresh_thread() -> str:
+    """A new, empty thread (made through the store, so that the test's fake clock is not read)."""
+    return make_thread(f"thread_{next(_THREAD_NUMBERS):024d}")
 
 
 def clock_of(seconds: list[int]) -> Callable[[], int]:
@@ -188,7 +190,7 @@ def test_given_messages_sharing_seconds_when_walking_every_way_then_each_comes_e
 ) -> None:
     seconds = list(itertools.accumulate(steps, initial=FIRST_SECOND))[1:]
     monkeypatch.setattr(ids, "default_factory", ids.IdFactory(clock_ns=clock_of(seconds)))
-    thread_id = fresh_thread_id()
+    thread_id = fresh_thread()
     created = [create(thread_id, f"message {n}")["id"] for n in range(len(seconds))]
     second_of = dict(zip(created, seconds, strict=True))
     n = len(created)
@@ -228,7 +230,7 @@ def twelve(table: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[str, list[str]]
     """A thread of twelve messages, four to a second; its id and the message ids in creation order."""
     seconds = [FIRST_SECOND + n // 4 for n in range(12)]
     monkeypatch.setattr(ids, "default_factory", ids.IdFactory(clock_ns=clock_of(seconds)))
-    thread_id = fresh_thread_id()
+    thread_id = fresh_thread()
     return thread_id, [create(thread_id, f"message {n}")["id"] for n in range(12)]
 
 

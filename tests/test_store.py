@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from tests.conftest import TABLE_NAME
+from tests.support.threads import item_keys, make_thread, thread_key
 from threadkit import ids, store
 from threadkit.models import MAX_METADATA_KEY_LENGTH, MAX_METADATA_PAIRS, MAX_METADATA_VALUE_LENGTH
 from threadkit.store import MessageRecord, MessageStore
@@ -176,6 +177,8 @@ RUNS = RUN_PATTERN * 3
 
 @pytest.fixture
 def run_thread(message_store: MessageStore) -> list[MessageRecord]:
+    make_thread(THREAD, message_store=message_store)
+    make_thread(OTHER_THREAD, message_store=message_store)
     records = make_records(THREAD, RUNS)
     write(message_store, records)
     # The same run id in another thread must stay out of this thread's pages.
@@ -281,9 +284,10 @@ _THREAD_NUMBERS = itertools.count(1)
 
 def fresh_thread(table: Any, runs: list[str | None]) -> tuple[str, list[str]]:
     """A new thread in ``table`` holding one message per entry of ``runs``; its id and the message ids."""
-    thread_id = f"thread_{next(_THREAD_NUMBERS):024d}"
+    message_store = MessageStore(table, TABLE_NAME)
+    thread_id = make_thread(f"thread_{next(_THREAD_NUMBERS):024d}", message_store=message_store)
     records = make_records(thread_id, runs)
-    write(MessageStore(table, TABLE_NAME), records)
+    write(message_store, records)
     return thread_id, [r.id for r in records]
 
 
@@ -444,12 +448,16 @@ def test_given_the_largest_content_and_metadata_with_the_longest_keys_then_the_i
         incomplete_at=SECOND,
     )
     message_store = MessageStore(table, TABLE_NAME)
+    # The store's bound holds for any id of up to 128 characters, beyond the ids the API mints and accepts.
+    message_store.create_thread(tenant, store.ThreadRecord(id=thread_id, created_at=SECOND), [])
 
     message_store.add(tenant, record)
     updated = message_store.set_metadata(tenant, thread_id, record.id, worst_metadata())
 
     assert updated.metadata == worst_metadata()
-    (raw,) = scan_all(table)
+    raw, thread_item = scan_all(table)
+    pk = store.partition_key(tenant, thread_id)
+    assert item_keys([raw, thread_item]) == [(pk, record.id), (pk, store.THREAD_SK)]
     size = store.item_size(raw)
     assert size <= store.ITEM_SIZE_LIMIT < 405_000 < 409_600
     assert updated.content == record.content
@@ -461,26 +469,35 @@ def test_given_an_item_then_item_size_counts_names_and_utf8_values() -> None:
 
 
 def test_given_content_at_the_limit_then_it_is_stored(message_store: MessageStore, table: Any) -> None:
+    make_thread(THREAD, message_store=message_store)
     (record,) = make_records(THREAD, [None])
     record = dataclasses.replace(record, content=content_of_size(store.CONTENT_LIMIT))
     message_store.add(TENANT, record)
-    assert len(scan_all(table)) == 1
+    assert item_keys(scan_all(table)) == [
+        (store.partition_key(TENANT, THREAD), record.id),
+        thread_key(THREAD),
+    ]
 
 
 def test_given_content_over_the_limit_when_added_then_too_large_and_nothing_is_written(
     message_store: MessageStore, table: Any
 ) -> None:
+    make_thread(THREAD, message_store=message_store)
+    before = scan_all(table)
     (record,) = make_records(THREAD, [None])
     record = dataclasses.replace(record, content=content_of_size(store.CONTENT_LIMIT + 1))
     with pytest.raises(store.TooLarge) as raised:
         message_store.add(TENANT, record)
     assert (raised.value.size, raised.value.limit) == (store.CONTENT_LIMIT + 1, store.CONTENT_LIMIT)
-    assert scan_all(table) == []
+    assert scan_all(table) == before
+    assert item_keys(before) == [thread_key(THREAD)]
 
 
 def test_given_attachments_then_they_count_towards_the_content_limit(
     message_store: MessageStore, table: Any
 ) -> None:
+    make_thread(THREAD, message_store=message_store)
+    before = scan_all(table)
     (record,) = make_records(THREAD, [None])
     attachments = [{"file_id": "file-abc", "tools": [{"type": "file_search"}]}]
     # content_of_size counts two bytes for empty attachments, and content_size([], ...) two for no content.
@@ -489,7 +506,7 @@ def test_given_attachments_then_they_count_towards_the_content_limit(
     assert store.content_size(record.content, attachments) == store.CONTENT_LIMIT + 1
     with pytest.raises(store.TooLarge):
         message_store.add(TENANT, record)
-    assert scan_all(table) == []
+    assert scan_all(table) == before
 
 
 # --- set_metadata -------------------------------------------------------------------------------------------
@@ -498,6 +515,8 @@ def test_given_attachments_then_they_count_towards_the_content_limit(
 def test_given_a_missing_message_when_setting_metadata_then_not_found_and_no_item_is_created(
     message_store: MessageStore, table: Any
 ) -> None:
+    make_thread(THREAD, message_store=message_store)
+    make_thread(OTHER_THREAD, message_store=message_store)
     records = make_records(THREAD, [None, None])
     write(message_store, records)
     before = scan_all(table)
@@ -505,9 +524,10 @@ def test_given_a_missing_message_when_setting_metadata_then_not_found_and_no_ite
     assert missing is not None
     for thread_id, message_id in [(THREAD, missing), (OTHER_THREAD, records[0].id)]:
         for metadata in [{"k": "v"}, {}, None]:
-            with pytest.raises(store.NotFound):
+            with pytest.raises(store.MessageMissing):
                 message_store.set_metadata(TENANT, thread_id, message_id, metadata)
-    with pytest.raises(store.NotFound):
+    # The thread exists for this tenant only.
+    with pytest.raises(store.ThreadMissing):
         message_store.set_metadata("other-tenant", THREAD, records[0].id, {"k": "v"})
     assert scan_all(table) == before
 
@@ -515,6 +535,7 @@ def test_given_a_missing_message_when_setting_metadata_then_not_found_and_no_ite
 def test_given_a_message_when_setting_metadata_then_it_replaces_the_map_and_none_leaves_it(
     message_store: MessageStore,
 ) -> None:
+    make_thread(THREAD, message_store=message_store)
     (record,) = make_records(THREAD, [None])
     message_store.add(TENANT, record)
     first = message_store.set_metadata(TENANT, THREAD, record.id, {"a": "1", "b": "2"})
@@ -527,54 +548,147 @@ def test_given_a_message_when_setting_metadata_then_it_replaces_the_map_and_none
     assert cleared == dataclasses.replace(record, metadata={})
 
 
+# --- a thread that does not exist ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["never-created", "deleted", "other-tenant"])
+def test_given_a_missing_thread_then_every_message_method_raises_thread_missing_and_writes_nothing(
+    message_store: MessageStore, table: Any, kind: str
+) -> None:
+    make_thread(OTHER_THREAD, message_store=message_store)
+    (kept,) = make_records(OTHER_THREAD, [None])
+    message_store.add(TENANT, kept)
+    if kind == "deleted":
+        make_thread(THREAD, message_store=message_store)
+        (message,) = make_records(THREAD, [None])
+        message_store.add(TENANT, message)
+        message_store.delete_thread(TENANT, THREAD, at=SECOND)
+    elif kind == "other-tenant":
+        make_thread(THREAD, tenant="other-tenant", message_store=message_store)
+    before = scan_all(table)
+    (record,) = make_records(THREAD, [None])
+
+    with pytest.raises(store.ThreadMissing):
+        message_store.add(TENANT, record)
+    with pytest.raises(store.ThreadMissing):
+        message_store.page(TENANT, THREAD, order="desc", limit=20)
+    for metadata in [{"k": "v"}, None]:
+        with pytest.raises(store.ThreadMissing):
+            message_store.set_metadata(TENANT, THREAD, record.id, metadata)
+    assert scan_all(table) == before
+
+
 # --- errors -------------------------------------------------------------------------------------------------
 
 
-def stubbed_store(code: str, operation: str) -> tuple[MessageStore, Stubber]:
+# What each store method sends, in order. The calls before the failing one answer as for a live THREAD.
+STORE_CALLS = {
+    "add": ["transact_write_items"],
+    "set_metadata": ["get_item", "update_item"],
+    "page": ["get_item", "query"],
+}
+FAILING_CALLS = [
+    pytest.param(method, index, id=f"{method}-{call}")
+    for method, calls in STORE_CALLS.items()
+    for index, call in enumerate(calls)
+]
+
+
+def live_thread_item() -> dict[str, Any]:
+    return {
+        "pk": {"S": store.partition_key(TENANT, THREAD)},
+        "sk": {"S": store.THREAD_SK},
+        "created_at": {"N": str(SECOND)},
+        "metadata": {"S": "{}"},
+        "tool_resources": {"S": "{}"},
+    }
+
+
+def stubbed_store(
+    code: str, method: str, failing: int, modeled_fields: dict[str, Any] | None = None
+) -> tuple[MessageStore, Stubber]:
     client = boto3.client("dynamodb", region_name="us-east-1")
     stubber = Stubber(client)
-    stubber.add_client_error(operation, service_error_code=code, http_status_code=400)
+    calls = STORE_CALLS[method]
+    for call in calls[:failing]:
+        assert call == "get_item", call
+        key = {"pk": live_thread_item()["pk"], "sk": live_thread_item()["sk"]}
+        stubber.add_response(
+            "get_item",
+            {"Item": live_thread_item()},
+            expected_params={"TableName": TABLE_NAME, "Key": key, "ConsistentRead": True},
+        )
+    stubber.add_client_error(
+        calls[failing], service_error_code=code, http_status_code=400, modeled_fields=modeled_fields
+    )
     stubber.activate()
     return MessageStore(client, TABLE_NAME), stubber
 
 
-def call_operation(message_store: MessageStore, operation: str) -> None:
+def call_method(message_store: MessageStore, method: str) -> None:
     (record,) = make_records(THREAD, [None])
-    if operation == "put_item":
+    if method == "add":
         message_store.add(TENANT, record)
-    elif operation == "update_item":
+    elif method == "set_metadata":
         message_store.set_metadata(TENANT, THREAD, record.id, {"k": "v"})
     else:
         message_store.page(TENANT, THREAD, order="desc", limit=20)
 
 
-OPERATIONS = ["put_item", "update_item", "query"]
-
-
 @pytest.mark.parametrize(
     "code", ["ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"]
 )
-@pytest.mark.parametrize("operation", OPERATIONS)
-def test_given_a_throttling_error_then_the_store_raises_throttled(code: str, operation: str) -> None:
-    message_store, stubber = stubbed_store(code, operation)
+@pytest.mark.parametrize(("method", "failing"), FAILING_CALLS)
+def test_given_a_throttling_error_then_the_store_raises_throttled(
+    code: str, method: str, failing: int
+) -> None:
+    message_store, stubber = stubbed_store(code, method, failing)
     with pytest.raises(store.Throttled) as raised:
-        call_operation(message_store, operation)
+        call_method(message_store, method)
     assert isinstance(raised.value.__cause__, ClientError)
     stubber.assert_no_pending_responses()
 
 
-@pytest.mark.parametrize("operation", OPERATIONS)
+@pytest.mark.parametrize(("method", "failing"), FAILING_CALLS)
 @pytest.mark.parametrize("code", ["InternalServerError", "ValidationException", "ResourceNotFoundException"])
 def test_given_another_client_error_then_the_store_raises_a_plain_store_error(
-    code: str, operation: str
+    code: str, method: str, failing: int
 ) -> None:
-    message_store, _ = stubbed_store(code, operation)
+    message_store, stubber = stubbed_store(code, method, failing)
     with pytest.raises(store.StoreError) as raised:
-        call_operation(message_store, operation)
+        call_method(message_store, method)
     assert type(raised.value) is store.StoreError
+    assert isinstance(raised.value.__cause__, ClientError)
+    stubber.assert_no_pending_responses()
 
 
 def test_given_a_failed_condition_then_the_store_raises_not_found() -> None:
-    message_store, _ = stubbed_store("ConditionalCheckFailedException", "update_item")
-    with pytest.raises(store.NotFound):
-        call_operation(message_store, "update_item")
+    message_store, stubber = stubbed_store("ConditionalCheckFailedException", "set_metadata", 1)
+    with pytest.raises(store.MessageMissing):
+        call_method(message_store, "set_metadata")
+    stubber.assert_no_pending_responses()
+
+
+@pytest.mark.parametrize(
+    ("reasons", "raised"),
+    [
+        pytest.param(["ConditionalCheckFailed", "None"], store.ThreadMissing, id="thread-check-failed"),
+        pytest.param(["None", "ThrottlingError"], store.Throttled, id="throttled"),
+        pytest.param(["ProvisionedThroughputExceeded", "None"], store.Throttled, id="over-capacity"),
+        # A message id already taken is no missing thread: a plain failure, never a 404.
+        pytest.param(["None", "ConditionalCheckFailed"], store.StoreError, id="message-put-failed"),
+    ],
+)
+def test_given_a_cancelled_add_transaction_then_the_store_raises_what_its_reasons_mean(
+    reasons: list[str], raised: type[store.StoreError]
+) -> None:
+    message_store, stubber = stubbed_store(
+        "TransactionCanceledException",
+        "add",
+        0,
+        modeled_fields={"CancellationReasons": [{"Code": code} for code in reasons]},
+    )
+    with pytest.raises(store.StoreError) as caught:
+        call_method(message_store, "add")
+    assert type(caught.value) is raised
+    stubber.assert_no_pending_responses()

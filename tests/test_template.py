@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +20,41 @@ EXPECTED_ROUTES = {
         "/v1/threads/{thread_id}/messages/{message_id}",
         "modify_message.lambda_handler",
     ),
+    "RetrieveMessageFunction": (
+        "GET",
+        "/v1/threads/{thread_id}/messages/{message_id}",
+        "retrieve_message.lambda_handler",
+    ),
+    "DeleteMessageFunction": (
+        "DELETE",
+        "/v1/threads/{thread_id}/messages/{message_id}",
+        "delete_message.lambda_handler",
+    ),
+    "CreateThreadFunction": ("POST", "/v1/threads", "create_thread.lambda_handler"),
+    "RetrieveThreadFunction": ("GET", "/v1/threads/{thread_id}", "retrieve_thread.lambda_handler"),
+    "ModifyThreadFunction": ("POST", "/v1/threads/{thread_id}", "modify_thread.lambda_handler"),
+    "DeleteThreadFunction": ("DELETE", "/v1/threads/{thread_id}", "delete_thread.lambda_handler"),
     "RouteNotFoundFunction": ("ANY", "$default", "route_not_found.lambda_handler"),
 }
+# Functions fed by something other than the HTTP API.
+BACKGROUND = {"PurgeThreadsFunction": "purge_threads.lambda_handler"}
 EXPECTED_ACTIONS = {
-    "CreateMessageFunction": {"dynamodb:PutItem"},
-    "ListMessagesFunction": {"dynamodb:Query"},
-    "ModifyMessageFunction": {"dynamodb:UpdateItem"},
+    "CreateMessageFunction": {"dynamodb:ConditionCheckItem", "dynamodb:PutItem"},
+    "ListMessagesFunction": {"dynamodb:GetItem", "dynamodb:Query"},
+    "ModifyMessageFunction": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+    "RetrieveMessageFunction": {"dynamodb:GetItem"},
+    "DeleteMessageFunction": {"dynamodb:ConditionCheckItem", "dynamodb:DeleteItem"},
+    "CreateThreadFunction": {"dynamodb:PutItem"},
+    "RetrieveThreadFunction": {"dynamodb:GetItem"},
+    "ModifyThreadFunction": {"dynamodb:UpdateItem"},
+    "DeleteThreadFunction": {"dynamodb:UpdateItem"},
+    "PurgeThreadsFunction": {
+        "dynamodb:Query",
+        "dynamodb:BatchWriteItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "sqs:SendMessage",
+    },
     "RouteNotFoundFunction": set(),
 }
 
@@ -37,6 +68,9 @@ def _actions(function: dict[str, Any]) -> set[str]:
     found: set[str] = set()
     for policy in function["Properties"].get("Policies", []):
         assert isinstance(policy, dict), "only inline statements, no SAM policy templates"
+        if "SQSSendMessagePolicy" in policy:
+            found.add("sqs:SendMessage")
+            continue
         assert "Statement" in policy
         for statement in policy["Statement"]:
             actions = statement["Action"]
@@ -46,7 +80,7 @@ def _actions(function: dict[str, Any]) -> set[str]:
 
 def test_each_operation_is_its_own_function_with_one_route_on_the_explicit_http_api() -> None:
     declared = functions()
-    assert set(declared) == set(EXPECTED_ROUTES)
+    assert set(declared) == set(EXPECTED_ROUTES) | set(BACKGROUND)
     for name, (method, path, handler) in EXPECTED_ROUTES.items():
         props = declared[name]["Properties"]
         assert props["Handler"] == handler
@@ -61,6 +95,30 @@ def test_each_operation_is_its_own_function_with_one_route_on_the_explicit_http_
 def test_each_function_may_only_do_what_its_operation_needs_on_the_table() -> None:
     for name, function in functions().items():
         assert _actions(function) == EXPECTED_ACTIONS[name], name
+
+
+def test_deleted_threads_reach_the_purge_through_the_table_stream_filtered_to_deleted_threads() -> None:
+    function = functions()["PurgeThreadsFunction"]
+    assert function["Properties"]["Handler"] == BACKGROUND["PurgeThreadsFunction"]
+    (event,) = function["Properties"]["Events"].values()
+    assert event["Type"] == "DynamoDB"
+    props = event["Properties"]
+    assert props["Stream"] == {"Fn::GetAtt": ["MessagesTable", "StreamArn"]}
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert props["BisectBatchOnFunctionError"] is True
+    assert "OnFailure" in props["DestinationConfig"]
+    pattern = json.loads(props["FilterCriteria"]["Filters"][0]["Pattern"])
+    assert pattern["dynamodb"]["NewImage"]["sk"] == {"S": ["thread"]}
+    assert pattern["dynamodb"]["NewImage"]["deleted_at"] == {"N": [{"exists": True}]}
+    (table,) = resources("AWS::DynamoDB::Table").values()
+    assert table["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
+
+
+def test_pytest_and_mypy_see_every_function_module() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    code_uris = {f["Properties"]["CodeUri"].rstrip("/") for f in functions().values()}
+    assert set(project["tool"]["pytest"]["ini_options"]["pythonpath"]) == code_uris | {"layers/threadkit"}
+    assert set(project["tool"]["mypy"]["mypy_path"].split(":")) == code_uris | {"layers/threadkit"}
 
 
 def test_no_scan_is_granted_or_called_anywhere() -> None:

@@ -7,8 +7,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from threadkit import messages
-from threadkit.http import current_tenant, logger, new_app, serve
-from threadkit.models import DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, ErrorResponse, MessageList, Order
+from threadkit.http import current_tenant, error_responses, logger, new_app, serve
+from threadkit.models import DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, MessageList, Order
 
 app = new_app()
 
@@ -19,11 +19,9 @@ app = new_app()
     operation_id="listMessages",
     tags=["Messages"],
     responses={
-        200: {"description": "A page of messages", "content": {"application/json": {"model": MessageList}}},
-        400: {"description": "Invalid request", "content": {"application/json": {"model": ErrorResponse}}},
-        429: {"description": "Rate limited", "content": {"application/json": {"model": ErrorResponse}}},
-        500: {"description": "Server error", "content": {"application/json": {"model": ErrorResponse}}},
-    },
+        200: {"description": "A page of messages", "content": {"application/json": {"model": MessageList}}}
+    }
+    | error_responses(400, 404, 429, 500),
 )
 def list_messages(
     thread_id: Annotated[str, Path(description="The thread whose messages to list.")],

@@ -7,8 +7,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from threadkit import messages
-from threadkit.http import current_tenant, logger, new_app, serve
-from threadkit.models import ErrorResponse, Message, ModifyMessageRequest
+from threadkit.http import current_tenant, error_responses, logger, new_app, serve
+from threadkit.models import Message, ModifyMessageRequest
 
 app = new_app()
 
@@ -18,13 +18,8 @@ app = new_app()
     summary="Modify a message",
     operation_id="modifyMessage",
     tags=["Messages"],
-    responses={
-        200: {"description": "The message", "content": {"application/json": {"model": Message}}},
-        400: {"description": "Invalid request", "content": {"application/json": {"model": ErrorResponse}}},
-        404: {"description": "No such message", "content": {"application/json": {"model": ErrorResponse}}},
-        429: {"description": "Rate limited", "content": {"application/json": {"model": ErrorResponse}}},
-        500: {"description": "Server error", "content": {"application/json": {"model": ErrorResponse}}},
-    },
+    responses={200: {"description": "The message", "content": {"application/json": {"model": Message}}}}
+    | error_responses(400, 404, 429, 500),
 )
 def modify_message(
     thread_id: Annotated[str, Path(description="The thread the message belongs to.")],

@@ -1,4 +1,9 @@
-"""Calling the three message functions as API Gateway does, and what the contract says they answer."""
+"""Calling the three message functions as API Gateway does, and what the contract says they answer.
+
+Every message lives in a thread that must exist (``tests.support.threads`` creates them); ``THREAD`` is the
+default thread of these events, ``OTHER_THREAD`` a second one, and ``UNKNOWN_THREAD`` a well-formed id that no
+test creates.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from tests.support.events import Answer, call, http_event
 
 THREAD = "thread_abc123DEF456ghi789JKL012"
 OTHER_THREAD = "thread_zyx987WVU654tsr321QPO000"
+UNKNOWN_THREAD = "thread_" + "X" * 24
 UNKNOWN_MESSAGE = "msg_0AbCdEfGhIjKlMnOpQrStUvW"
 
 MESSAGES_ROUTE = "{method} /v1/threads/{{thread_id}}/messages"
@@ -149,6 +155,16 @@ def error(
     message: str, *, param: str | None = None, code: str | None = None, type: str = "invalid_request_error"
 ) -> dict[str, Any]:
     return {"error": {"message": message, "type": type, "param": param, "code": code}}
+
+
+def thread_not_found(thread_id: str) -> dict[str, Any]:
+    """The contract's 404 for a thread that does not exist (never created, deleted, or never minted)."""
+    return error(f"No thread found with id '{thread_id}'.")
+
+
+def message_not_found(message_id: str) -> dict[str, Any]:
+    """The contract's 404 for a message that is not in that (existing) thread."""
+    return error(f"No message found with id '{message_id}'.")
 
 
 def assert_error(answer: Answer, status: int, expected: dict[str, Any]) -> None:

@@ -1,4 +1,4 @@
-"""Domain logic of messages: what create, list and modify mean, independent of HTTP and of DynamoDB."""
+"""Domain logic of messages: create, list, retrieve, modify and delete, apart from HTTP and DynamoDB."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from threadkit import errors, ids, store
 from threadkit.models import (
     CreateMessageRequest,
     Message,
+    MessageDeleted,
     MessageList,
     ModifyMessageRequest,
     Order,
@@ -17,10 +18,11 @@ MAX_ID_LENGTH = 128
 
 
 def check_thread_id(thread_id: str) -> None:
+    """A 400 for an id that is not a thread id at all; a 404 for one this API never minted."""
     if not thread_id.startswith(ids.THREAD_PREFIX):
         raise errors.invalid_id("thread_id", thread_id, "thread")
-    if len(thread_id) > MAX_ID_LENGTH:
-        raise errors.string_too_long("thread_id", MAX_ID_LENGTH, len(thread_id))
+    if not ids.is_well_formed(thread_id, ids.THREAD_PREFIX):
+        raise errors.thread_not_found(thread_id)
 
 
 def check_message_id(message_id: str) -> None:
@@ -36,7 +38,8 @@ def _cursor(param: str, value: str | None) -> str | None:
     return value
 
 
-def _stored_content(request: CreateMessageRequest) -> list[dict[str, Any]]:
+def stored_content(request: CreateMessageRequest) -> list[dict[str, Any]]:
+    """The content parts as stored and returned: a string is one text part; texts carry annotations."""
     if isinstance(request.content, str):
         return [{"type": "text", "text": {"value": request.content, "annotations": []}}]
     parts: list[dict[str, Any]] = []
@@ -46,6 +49,21 @@ def _stored_content(request: CreateMessageRequest) -> list[dict[str, Any]]:
         else:
             parts.append(part.model_dump())
     return parts
+
+
+def new_record(thread_id: str, request: CreateMessageRequest) -> store.MessageRecord:
+    """A new message for ``request``, with a fresh time-ordered id."""
+    message_id, created_at = ids.default_factory.new(ids.MESSAGE_PREFIX)
+    return store.MessageRecord(
+        id=message_id,
+        thread_id=thread_id,
+        created_at=created_at,
+        role=request.role,
+        content=stored_content(request),
+        attachments=[a.model_dump() for a in request.attachments or []],
+        metadata=dict(request.metadata or {}),
+        completed_at=created_at,
+    )
 
 
 def to_wire(record: store.MessageRecord) -> Message:
@@ -69,7 +87,16 @@ def to_wire(record: store.MessageRecord) -> Message:
     )
 
 
-def _store_call_failed(exc: store.StoreError) -> errors.ApiError:
+def store_failure(exc: store.StoreError, thread_id: str, message_id: str | None = None) -> errors.ApiError:
+    """The client's error for a store failure."""
+    if isinstance(exc, store.ThreadMissing):
+        return errors.thread_not_found(thread_id)
+    if isinstance(exc, store.MessageMissing) and message_id is not None:
+        return errors.message_not_found(message_id)
+    if isinstance(exc, store.ThreadTooLarge):
+        return errors.thread_too_large(exc.size, exc.limit)
+    if isinstance(exc, store.TooLarge):
+        return errors.message_too_large(exc.size, exc.limit)
     if isinstance(exc, store.Throttled):
         return errors.rate_limited(retry_after_seconds=1)
     return errors.server_error()
@@ -77,23 +104,11 @@ def _store_call_failed(exc: store.StoreError) -> errors.ApiError:
 
 def create_message(tenant: str, thread_id: str, request: CreateMessageRequest) -> Message:
     check_thread_id(thread_id)
-    message_id, created_at = ids.default_factory.new(ids.MESSAGE_PREFIX)
-    record = store.MessageRecord(
-        id=message_id,
-        thread_id=thread_id,
-        created_at=created_at,
-        role=request.role,
-        content=_stored_content(request),
-        attachments=[a.model_dump() for a in request.attachments or []],
-        metadata=dict(request.metadata or {}),
-        completed_at=created_at,
-    )
+    record = new_record(thread_id, request)
     try:
         store.get_store().add(tenant, record)
-    except store.TooLarge as exc:
-        raise errors.message_too_large(exc.size, exc.limit) from exc
     except store.StoreError as exc:
-        raise _store_call_failed(exc) from exc
+        raise store_failure(exc, thread_id) from exc
     return to_wire(record)
 
 
@@ -117,7 +132,7 @@ def list_messages(
             tenant, thread_id, order=order, limit=limit, after=after, before=before, run_id=run_id or None
         )
     except store.StoreError as exc:
-        raise _store_call_failed(exc) from exc
+        raise store_failure(exc, thread_id) from exc
     data = [to_wire(record) for record in page.records]
     return MessageList(
         data=data,
@@ -127,16 +142,44 @@ def list_messages(
     )
 
 
-def modify_message(tenant: str, thread_id: str, message_id: str, request: ModifyMessageRequest) -> Message:
+def _check_ids(thread_id: str, message_id: str) -> bool:
+    """Checks both ids; False when the message id is one this API never minted (so: not found)."""
     check_thread_id(thread_id)
     check_message_id(message_id)
-    if not ids.is_well_formed(message_id, ids.MESSAGE_PREFIX):
-        # No such id was ever minted: not found, without a request.
-        raise errors.message_not_found(message_id)
+    return ids.is_well_formed(message_id, ids.MESSAGE_PREFIX)
+
+
+def retrieve_message(tenant: str, thread_id: str, message_id: str) -> Message:
+    well_formed = _check_ids(thread_id, message_id)
     try:
-        record = store.get_store().set_metadata(tenant, thread_id, message_id, request.metadata)
-    except store.NotFound as exc:
-        raise errors.message_not_found(message_id) from exc
+        if not well_formed:
+            store.get_store().get_thread(tenant, thread_id)
+            raise errors.message_not_found(message_id)
+        record = store.get_store().get_message(tenant, thread_id, message_id)
     except store.StoreError as exc:
-        raise _store_call_failed(exc) from exc
+        raise store_failure(exc, thread_id, message_id) from exc
     return to_wire(record)
+
+
+def modify_message(tenant: str, thread_id: str, message_id: str, request: ModifyMessageRequest) -> Message:
+    well_formed = _check_ids(thread_id, message_id)
+    try:
+        if not well_formed:
+            store.get_store().get_thread(tenant, thread_id)
+            raise errors.message_not_found(message_id)
+        record = store.get_store().set_metadata(tenant, thread_id, message_id, request.metadata)
+    except store.StoreError as exc:
+        raise store_failure(exc, thread_id, message_id) from exc
+    return to_wire(record)
+
+
+def delete_message(tenant: str, thread_id: str, message_id: str) -> MessageDeleted:
+    well_formed = _check_ids(thread_id, message_id)
+    try:
+        if not well_formed:
+            store.get_store().get_thread(tenant, thread_id)
+            raise errors.message_not_found(message_id)
+        store.get_store().delete_message(tenant, thread_id, message_id)
+    except store.StoreError as exc:
+        raise store_failure(exc, thread_id, message_id) from exc
+    return MessageDeleted(id=message_id)

@@ -2,9 +2,13 @@
 
 Layout (one table, see README "Table design"):
 
-* partition key ``pk`` = ``<tenant>#<thread_id>``: all messages of one thread of one tenant;
-* sort key ``sk`` = the message id. Ids are time-ordered, fixed-length base-62 (``ids.py``), so the sort key
-  order *is* creation order, and a cursor id *is* a key position: "after X" is ``sk > X``, with no read;
+* partition key ``pk`` = ``<tenant>#<thread_id>``: one thread of one tenant, its item and its messages;
+* sort key ``sk`` = ``thread`` for the thread's own item, the message id for a message. Ids are time-ordered,
+  fixed-length base-62 (``ids.py``), so the sort key order *is* creation order, and a cursor id *is* a key
+  position: "after X" is ``sk > X``, with no read. ``thread`` sorts after every ``msg_`` id, outside the
+  range that message queries read;
+* a deleted thread keeps its item, marked ``deleted_at``, until the purge (``purge.py``) has removed its
+  messages: every operation on the thread or its messages checks that item, so the thread is gone at once;
 * sparse global index ``by_run`` (``gsi1pk`` = ``<pk>#<run_id>``, ``gsi1sk`` = id): only messages that
   belong to a run carry its keys, so a ``run_id`` filter is one page of one query, however long the thread.
 
@@ -46,9 +50,20 @@ ITEM_OVERHEAD = 4096
 CONTENT_LIMIT = ITEM_SIZE_LIMIT - METADATA_RESERVE - ITEM_OVERHEAD
 """Bytes available to a message's content and attachments, as stored (UTF-8 JSON)."""
 
+# DynamoDB accepts at most 4 MB in one transaction; a thread's initial messages are written in one.
+TRANSACTION_SIZE_LIMIT = 4_000_000
+THREAD_SK = "thread"
+_LIVE_THREAD = "attribute_exists(pk) AND attribute_not_exists(deleted_at)"
+
 _THROTTLING = frozenset(
-    {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "TransactionConflictException",
+    }
 )
+_THROTTLING_REASONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded", "TransactionConflict"})
 
 
 class StoreError(Exception):
@@ -57,6 +72,14 @@ class StoreError(Exception):
 
 class NotFound(StoreError):
     """The addressed item does not exist (a failed existence condition)."""
+
+
+class ThreadMissing(NotFound):
+    """The thread does not exist, or is deleted."""
+
+
+class MessageMissing(NotFound):
+    """The message does not exist in that thread."""
 
 
 class Throttled(StoreError):
@@ -68,6 +91,10 @@ class TooLarge(StoreError):
         super().__init__(f"{size} bytes, limit {limit}")
         self.size = size
         self.limit = limit
+
+
+class ThreadTooLarge(TooLarge):
+    """A thread's initial messages exceed what one transaction can write."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +117,14 @@ class MessageRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class ThreadRecord:
+    id: str
+    created_at: int
+    metadata: dict[str, str] = field(default_factory=dict)
+    tool_resources: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class Page:
     records: list[MessageRecord]
     has_more: bool
@@ -101,6 +136,12 @@ def _dumps(value: object) -> str:
 
 def partition_key(tenant: str, thread_id: str) -> str:
     return f"{tenant}#{thread_id}"
+
+
+def split_partition_key(pk: str) -> tuple[str, str]:
+    """(tenant, thread_id) of a partition key."""
+    tenant, thread_id = pk.split("#", 1)
+    return tenant, thread_id
 
 
 def content_size(content: list[dict[str, Any]], attachments: list[dict[str, Any]]) -> int:
@@ -120,7 +161,18 @@ def item_size(item: dict[str, Any]) -> int:
     return size
 
 
-def _to_item(tenant: str, record: MessageRecord) -> dict[str, Any]:
+def _message_key(tenant: str, thread_id: str, message_id: str) -> dict[str, Any]:
+    return {"pk": {"S": partition_key(tenant, thread_id)}, "sk": {"S": message_id}}
+
+
+def _thread_key(tenant: str, thread_id: str) -> dict[str, Any]:
+    return {"pk": {"S": partition_key(tenant, thread_id)}, "sk": {"S": THREAD_SK}}
+
+
+def _message_item(tenant: str, record: MessageRecord) -> dict[str, Any]:
+    size = content_size(record.content, record.attachments)
+    if size > CONTENT_LIMIT:
+        raise TooLarge(size, CONTENT_LIMIT)
     pk = partition_key(tenant, record.thread_id)
     item: dict[str, Any] = {
         "pk": {"S": pk},
@@ -147,7 +199,7 @@ def _to_item(tenant: str, record: MessageRecord) -> dict[str, Any]:
     return item
 
 
-def _from_item(item: dict[str, Any]) -> MessageRecord:
+def _message_from_item(item: dict[str, Any]) -> MessageRecord:
     def text(name: str) -> str | None:
         value = item.get(name)
         return None if value is None else str(value["S"])
@@ -159,7 +211,7 @@ def _from_item(item: dict[str, Any]) -> MessageRecord:
     details = text("incomplete_details")
     return MessageRecord(
         id=item["sk"]["S"],
-        thread_id=item["pk"]["S"].split("#", 1)[1],
+        thread_id=split_partition_key(item["pk"]["S"])[1],
         created_at=int(item["created_at"]["N"]),
         role=item["role"]["S"],
         content=json.loads(item["content"]["S"]),
@@ -174,42 +226,204 @@ def _from_item(item: dict[str, Any]) -> MessageRecord:
     )
 
 
-def _translate(exc: ClientError | BotoCoreError) -> StoreError:
+def _thread_item(tenant: str, record: ThreadRecord) -> dict[str, Any]:
+    return {
+        **_thread_key(tenant, record.id),
+        "created_at": {"N": str(record.created_at)},
+        "metadata": {"S": _dumps(record.metadata)},
+        "tool_resources": {"S": _dumps(record.tool_resources)},
+    }
+
+
+def _thread_from_item(item: dict[str, Any]) -> ThreadRecord:
+    return ThreadRecord(
+        id=split_partition_key(item["pk"]["S"])[1],
+        created_at=int(item["created_at"]["N"]),
+        metadata=json.loads(item["metadata"]["S"]),
+        tool_resources=json.loads(item["tool_resources"]["S"]),
+    )
+
+
+def _is_live_thread(item: dict[str, Any] | None) -> bool:
+    return item is not None and "pk" in item and "deleted_at" not in item
+
+
+def _translate(
+    exc: ClientError | BotoCoreError, reasons: tuple[type[NotFound] | None, ...] = ()
+) -> StoreError:
+    """The store's error for a failed call; ``reasons`` names, per transaction item, what its failed
+    condition means."""
     if isinstance(exc, ClientError):
         code = exc.response.get("Error", {}).get("Code", "")
+        if code == "TransactionCanceledException":
+            cancellations = exc.response.get("CancellationReasons", [])
+            for index, reason in enumerate(cancellations):
+                reason_code = reason.get("Code")
+                if reason_code == "ConditionalCheckFailed" and index < len(reasons):
+                    missing = reasons[index]
+                    if missing is not None:
+                        return missing(reason_code)
+                if reason_code in _THROTTLING_REASONS:
+                    return Throttled(reason_code)
         if code == "ConditionalCheckFailedException":
-            return NotFound(code)
+            return reasons[0](code) if reasons and reasons[0] is not None else NotFound(code)
         if code in _THROTTLING:
             return Throttled(code)
     return StoreError(str(exc))
 
 
 class MessageStore:
+    """Threads and their messages in one DynamoDB table. Every method is at most two requests."""
+
     def __init__(self, client: DynamoDBClient, table_name: str) -> None:
         self._client = client
         self._table = table_name
 
-    def add(self, tenant: str, record: MessageRecord) -> None:
-        """Writes a new message; never overwrites one (ids are unique, and the write is conditional)."""
-        item = _to_item(tenant, record)
-        size = content_size(record.content, record.attachments)
-        if size > CONTENT_LIMIT:
-            raise TooLarge(size, CONTENT_LIMIT)
+    # --- threads ----------------------------------------------------------------------------------------
+
+    def create_thread(self, tenant: str, thread: ThreadRecord, messages: list[MessageRecord]) -> None:
+        """Writes a thread and its initial messages: all or none, in one request."""
+        items = [_thread_item(tenant, thread)] + [_message_item(tenant, m) for m in messages]
         try:
-            self._client.put_item(
-                TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(pk)"
+            if len(items) == 1:
+                self._client.put_item(
+                    TableName=self._table, Item=items[0], ConditionExpression="attribute_not_exists(pk)"
+                )
+                return
+            total = sum(item_size(item) for item in items)
+            if total > TRANSACTION_SIZE_LIMIT:
+                raise ThreadTooLarge(total, TRANSACTION_SIZE_LIMIT)
+            self._client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": item,
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    }
+                    for item in items
+                ]
             )
         except (ClientError, BotoCoreError) as exc:
             raise _translate(exc) from exc
 
+    def get_thread(self, tenant: str, thread_id: str) -> ThreadRecord:
+        """The thread; ``ThreadMissing`` if it does not exist or is deleted."""
+        try:
+            answer = self._client.get_item(
+                TableName=self._table, Key=_thread_key(tenant, thread_id), ConsistentRead=True
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise _translate(exc) from exc
+        item = answer.get("Item")
+        if item is None or not _is_live_thread(item):
+            raise ThreadMissing(thread_id)
+        return _thread_from_item(item)
+
+    def update_thread(
+        self,
+        tenant: str,
+        thread_id: str,
+        *,
+        metadata: dict[str, str] | None,
+        tool_resources: dict[str, Any] | None,
+    ) -> ThreadRecord:
+        """Replaces what is given (None: leaves it) and returns the thread, in one conditional request."""
+        sets = ["metadata = if_not_exists(metadata, :empty)"]
+        values: dict[str, Any] = {":empty": {"S": "{}"}}
+        if metadata is not None:
+            sets[0] = "metadata = :m"
+            values = {":m": {"S": _dumps(metadata)}}
+        if tool_resources is not None:
+            sets.append("tool_resources = :t")
+            values[":t"] = {"S": _dumps(tool_resources)}
+        try:
+            answer = self._client.update_item(
+                TableName=self._table,
+                Key=_thread_key(tenant, thread_id),
+                UpdateExpression="SET " + ", ".join(sets),
+                ConditionExpression=_LIVE_THREAD,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise _translate(exc, (ThreadMissing,)) from exc
+        return _thread_from_item(answer["Attributes"])
+
+    def delete_thread(self, tenant: str, thread_id: str, *, at: int) -> None:
+        """Marks the thread deleted, in one conditional request; from then on it is missing everywhere.
+
+        The item stays, marked, as the purge's work order: the table's stream hands the change to the purge
+        function, which removes the messages and then the item itself.
+        """
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=_thread_key(tenant, thread_id),
+                UpdateExpression="SET deleted_at = :at, purge_round = :zero",
+                ConditionExpression=_LIVE_THREAD,
+                ExpressionAttributeValues={":at": {"N": str(at)}, ":zero": {"N": "0"}},
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise _translate(exc, (ThreadMissing,)) from exc
+
+    # --- messages ---------------------------------------------------------------------------------------
+
+    def add(self, tenant: str, record: MessageRecord) -> None:
+        """Writes a new message into a live thread; one transaction checks the thread and writes the
+        message (never over another: ids are unique, and the write is conditional)."""
+        item = _message_item(tenant, record)
+        try:
+            self._client.transact_write_items(
+                TransactItems=[
+                    {
+                        "ConditionCheck": {
+                            "TableName": self._table,
+                            "Key": _thread_key(tenant, record.thread_id),
+                            "ConditionExpression": _LIVE_THREAD,
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": item,
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                ]
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise _translate(exc, (ThreadMissing, None)) from exc
+
+    def get_message(self, tenant: str, thread_id: str, message_id: str) -> MessageRecord:
+        """The message, read with its thread in one consistent transaction."""
+        try:
+            answer = self._client.transact_get_items(
+                TransactItems=[
+                    {"Get": {"TableName": self._table, "Key": _thread_key(tenant, thread_id)}},
+                    {"Get": {"TableName": self._table, "Key": _message_key(tenant, thread_id, message_id)}},
+                ]
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise _translate(exc) from exc
+        thread, message = (response.get("Item") for response in answer["Responses"])
+        if not _is_live_thread(thread):
+            raise ThreadMissing(thread_id)
+        if not message:
+            raise MessageMissing(message_id)
+        return _message_from_item(message)
+
     def set_metadata(
         self, tenant: str, thread_id: str, message_id: str, metadata: dict[str, str] | None
     ) -> MessageRecord:
-        """Replaces a message's metadata (None: leaves it) and returns the message; ``NotFound`` if absent.
+        """Replaces a message's metadata (None: leaves it) and returns the message.
 
-        One conditional ``UpdateItem``: a message missing from this thread fails the condition, so no item is
-        ever created, and the new state comes back in the same request.
+        Two requests: the thread's item, then one conditional ``UpdateItem`` that returns the new state. A
+        message missing from this thread fails the condition, so no item is ever created. (A transaction
+        could check the thread in the same request, but cannot return the updated item.)
         """
+        self.get_thread(tenant, thread_id)
         if metadata is None:
             expression, value = "SET metadata = if_not_exists(metadata, :m)", "{}"
         else:
@@ -217,15 +431,40 @@ class MessageStore:
         try:
             answer = self._client.update_item(
                 TableName=self._table,
-                Key={"pk": {"S": partition_key(tenant, thread_id)}, "sk": {"S": message_id}},
+                Key=_message_key(tenant, thread_id, message_id),
                 UpdateExpression=expression,
                 ConditionExpression="attribute_exists(pk)",
                 ExpressionAttributeValues={":m": {"S": value}},
                 ReturnValues="ALL_NEW",
             )
         except (ClientError, BotoCoreError) as exc:
-            raise _translate(exc) from exc
-        return _from_item(answer["Attributes"])
+            raise _translate(exc, (MessageMissing,)) from exc
+        return _message_from_item(answer["Attributes"])
+
+    def delete_message(self, tenant: str, thread_id: str, message_id: str) -> None:
+        """Deletes a message of a live thread: one transaction checks the thread and deletes the message
+        if it exists."""
+        try:
+            self._client.transact_write_items(
+                TransactItems=[
+                    {
+                        "ConditionCheck": {
+                            "TableName": self._table,
+                            "Key": _thread_key(tenant, thread_id),
+                            "ConditionExpression": _LIVE_THREAD,
+                        }
+                    },
+                    {
+                        "Delete": {
+                            "TableName": self._table,
+                            "Key": _message_key(tenant, thread_id, message_id),
+                            "ConditionExpression": "attribute_exists(pk)",
+                        }
+                    },
+                ]
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise _translate(exc, (ThreadMissing, MessageMissing)) from exc
 
     def page(
         self,
@@ -238,12 +477,14 @@ class MessageStore:
         before: str | None = None,
         run_id: str | None = None,
     ) -> Page:
-        """One page of a thread's messages in ``order``, strictly between the cursors that are given.
+        """One page of a live thread's messages in ``order``, strictly between the cursors that are given.
 
         ``after`` walks away from its cursor in ``order``; ``before`` alone takes the ``limit`` messages
         nearest to its cursor on the other side, still returned in ``order``. ``has_more`` says whether
         messages exist past the page on the side away from the cursor. Cursors must be well-formed ids.
+        Two requests: the thread's item (a query cannot also read it), then one ``Query``.
         """
+        self.get_thread(tenant, thread_id)
         ascending = order == "asc"
         low: str | None = ids.lowest(ids.MESSAGE_PREFIX)
         high: str | None = ids.highest(ids.MESSAGE_PREFIX)
@@ -281,23 +522,84 @@ class MessageStore:
             query["ExpressionAttributeValues"][":pk"] = {"S": f"{pk}#{run_id}"}
 
         wanted = limit + 1
+        items = self._query_up_to(query, wanted)
+        records = [_message_from_item(item) for item in items[:limit]]
+        if towards_cursor:
+            records.reverse()
+        return Page(records, has_more=len(items) > limit)
+
+    def _query_up_to(self, query: dict[str, Any], wanted: int) -> list[dict[str, Any]]:
+        """Up to ``wanted`` items of a query: one request, unless DynamoDB's 1 MB response cap cuts it."""
         items: list[dict[str, Any]] = []
         try:
             while True:
                 answer = self._client.query(**query, Limit=wanted - len(items))
                 items.extend(answer.get("Items", []))
                 resume = answer.get("LastEvaluatedKey")
-                # Only a page cut short by DynamoDB's 1 MB response cap takes another request.
                 if len(items) >= wanted or not resume:
-                    break
+                    return items
                 query["ExclusiveStartKey"] = resume
         except (ClientError, BotoCoreError) as exc:
             raise _translate(exc) from exc
 
-        records = [_from_item(item) for item in items[:limit]]
-        if towards_cursor:
-            records.reverse()
-        return Page(records, has_more=len(items) > limit)
+    # --- purge of deleted threads -------------------------------------------------------------------------
+
+    def message_keys(self, tenant: str, thread_id: str, *, limit: int) -> list[dict[str, Any]]:
+        """Keys of up to ``limit`` messages of a thread, oldest first (for the purge)."""
+        return self._query_up_to(
+            {
+                "TableName": self._table,
+                "KeyConditionExpression": "pk = :pk AND sk BETWEEN :lo AND :hi",
+                "ExpressionAttributeValues": {
+                    ":pk": {"S": partition_key(tenant, thread_id)},
+                    ":lo": {"S": ids.lowest(ids.MESSAGE_PREFIX)},
+                    ":hi": {"S": ids.highest(ids.MESSAGE_PREFIX)},
+                },
+                "ProjectionExpression": "pk, sk",
+                "ConsistentRead": True,
+            },
+            limit,
+        )
+
+    def delete_keys(self, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """One ``BatchWriteItem`` deleting up to 25 items; returns the keys DynamoDB left unprocessed."""
+        if len(keys) > BATCH_WRITE_LIMIT:
+            raise ValueError(f"at most {BATCH_WRITE_LIMIT} keys per batch")
+        try:
+            answer = self._client.batch_write_item(
+                RequestItems={self._table: [{"DeleteRequest": {"Key": key}} for key in keys]}
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise _translate(exc) from exc
+        left = answer.get("UnprocessedItems", {}).get(self._table, [])
+        return [request["DeleteRequest"]["Key"] for request in left]
+
+    def hand_over_purge(self, tenant: str, thread_id: str, *, round_number: int) -> None:
+        """Records a purge round on the deleted thread's item; the change re-triggers the purge."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=_thread_key(tenant, thread_id),
+                UpdateExpression="SET purge_round = :r",
+                ConditionExpression="attribute_exists(deleted_at)",
+                ExpressionAttributeValues={":r": {"N": str(round_number)}},
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise _translate(exc, (ThreadMissing,)) from exc
+
+    def finish_purge(self, tenant: str, thread_id: str) -> None:
+        """Removes the deleted thread's own item, once its messages are gone."""
+        try:
+            self._client.delete_item(
+                TableName=self._table,
+                Key=_thread_key(tenant, thread_id),
+                ConditionExpression="attribute_exists(deleted_at)",
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise _translate(exc, (ThreadMissing,)) from exc
+
+
+BATCH_WRITE_LIMIT = 25
 
 
 @cache

@@ -1,0 +1,30 @@
+"""POST /v1/threads: create a thread, optionally with its first messages."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from threadkit import threads
+from threadkit.http import current_tenant, error_responses, logger, new_app, serve
+from threadkit.models import CreateThreadRequest, Thread
+
+app = new_app()
+
+
+@app.post(
+    "/v1/threads",
+    summary="Create a thread",
+    operation_id="createThread",
+    tags=["Threads"],
+    responses={200: {"description": "The thread", "content": {"application/json": {"model": Thread}}}}
+    | error_responses(400, 429, 500),
+)
+def create_thread(request: Annotated[CreateThreadRequest, Body()]) -> Thread:
+    return threads.create_thread(current_tenant(app), request)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return serve(app, event, context)

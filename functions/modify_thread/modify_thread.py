@@ -1,0 +1,33 @@
+"""POST /v1/threads/{thread_id}: replace a thread's metadata and/or tool resources."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from threadkit import threads
+from threadkit.http import current_tenant, error_responses, logger, new_app, serve
+from threadkit.models import ModifyThreadRequest, Thread
+
+app = new_app()
+
+
+@app.post(
+    "/v1/threads/<thread_id>",
+    summary="Modify a thread",
+    operation_id="modifyThread",
+    tags=["Threads"],
+    responses={200: {"description": "The thread", "content": {"application/json": {"model": Thread}}}}
+    | error_responses(400, 404, 429, 500),
+)
+def modify_thread(
+    thread_id: Annotated[str, Path(description="The thread to modify.")],
+    request: Annotated[ModifyThreadRequest, Body()],
+) -> Thread:
+    return threads.modify_thread(current_tenant(app), thread_id, request)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return serve(app, event, context)

@@ -1,0 +1,49 @@
+"""The table's stream -> purge of deleted threads (see threadkit.purge). Not an HTTP function.
+
+The event source mapping's filter passes only records whose new image is a thread item marked deleted.
+Each record is one run of that thread's purge; a failed record is reported alone, and the stream retries it.
+"""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from threadkit import purge, store
+from threadkit.http import logger
+
+# Failed records are reported, never raised: the stream retries exactly those, with bisecting.
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
+
+
+def _purge(record: DynamoDBRecord, context: LambdaContext) -> None:
+    image = record.dynamodb.new_image if record.dynamodb else {}
+    if not image or image.get("sk") != store.THREAD_SK or "deleted_at" not in image:
+        return
+    tenant, thread_id = store.split_partition_key(str(image["pk"]))
+    try:
+        outcome = purge.purge_thread(
+            tenant,
+            thread_id,
+            round_number=int(image.get("purge_round", 0)),
+            time_left_ms=context.get_remaining_time_in_millis,
+        )
+    except store.ThreadMissing:
+        logger.info("thread already purged", extra={"thread_id": thread_id})
+        return
+    logger.info(
+        "purge run",
+        extra={"thread_id": thread_id, "deleted": outcome.deleted, "finished": outcome.finished},
+    )
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(
+        event=event,
+        record_handler=lambda record: _purge(record, context),
+        processor=processor,
+        context=context,
+    )

@@ -1,0 +1,33 @@
+"""GET /v1/threads/{thread_id}/messages/{message_id}: read one message."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from threadkit import messages
+from threadkit.http import current_tenant, error_responses, logger, new_app, serve
+from threadkit.models import Message
+
+app = new_app()
+
+
+@app.get(
+    "/v1/threads/<thread_id>/messages/<message_id>",
+    summary="Retrieve a message",
+    operation_id="getMessage",
+    tags=["Messages"],
+    responses={200: {"description": "The message", "content": {"application/json": {"model": Message}}}}
+    | error_responses(400, 404, 429, 500),
+)
+def retrieve_message(
+    thread_id: Annotated[str, Path(description="The thread the message belongs to.")],
+    message_id: Annotated[str, Path(description="The message to read.")],
+) -> Message:
+    return messages.retrieve_message(current_tenant(app), thread_id, message_id)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return serve(app, event, context)
