@@ -1,14 +1,18 @@
 """The local server's DynamoDB: an embedded one (moto, in this process) or the one the user points at.
 
-* By default: moto's ``ThreadedMotoServer`` on 127.0.0.1 and a free port, dummy credentials, and the
-  template's table created at start. Its data lives as long as the server.
+* By default: moto's server in a child process on 127.0.0.1 (``LOCAL_DYNAMODB_PORT``, else a free port),
+  dummy credentials, and the template's table created at start. Its data lives as long as the server. A
+  child process keeps the store apart from anything else in this process that uses moto (tests do).
 * With ``AWS_ENDPOINT_URL_DYNAMODB`` set (DynamoDB Local, LocalStack, or real AWS with real credentials):
   that endpoint and ``TABLE_NAME``, with the user's credentials; the table is created only if it is missing.
 """
 
 from __future__ import annotations
 
-import logging
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -71,14 +75,9 @@ def start_store(environ: Mapping[str, str], tmpl: Mapping[str, Any] | None = Non
         env = {"AWS_ENDPOINT_URL_DYNAMODB": endpoint, "AWS_REGION": region, "AWS_DEFAULT_REGION": region}
         return Store(endpoint, table_name, region, embedded=False, created=created, environment=env)
 
-    from moto.server import ThreadedMotoServer
-
-    # werkzeug logs every request moto serves to stderr unless its logger is told otherwise.
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
+    port = int(environ.get("LOCAL_DYNAMODB_PORT") or 0) or _free_port()
+    server = _MotoProcess(port)
+    endpoint = server.endpoint
     try:
         client = _client(endpoint, region, DUMMY_CREDENTIALS)
         created = ensure_table(client, table_name, definition)
@@ -94,6 +93,60 @@ def start_store(environ: Mapping[str, str], tmpl: Mapping[str, Any] | None = Non
     return Store(
         endpoint, table_name, region, embedded=True, created=created, environment=env, _server=server
     )
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class _MotoProcess:
+    """moto's DynamoDB server as a child process on 127.0.0.1, started and waited for with a bound."""
+
+    def __init__(self, port: int, timeout: float = 30.0) -> None:
+        self.endpoint = f"http://127.0.0.1:{port}"
+        if _answers(port):
+            raise StoreError(f"port {port} on 127.0.0.1 is already in use (set LOCAL_DYNAMODB_PORT)")
+        self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + timeout
+        while not _answers(port):
+            if self._process.poll() is not None:
+                detail = (
+                    self._process.stderr.read().decode(errors="replace")[-500:]
+                    if self._process.stderr
+                    else ""
+                )
+                raise StoreError(f"the embedded DynamoDB (moto) did not start: {detail.strip()}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise StoreError(f"the embedded DynamoDB (moto) did not answer within {timeout:.0f} s")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        if self._process.stderr:
+            self._process.stderr.close()
+
+
+def _answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
 
 
 def _client(endpoint: str, region: str, credentials: Mapping[str, str] | None = None) -> DynamoDBClient:

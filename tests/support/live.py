@@ -118,7 +118,8 @@ def live_api(request: pytest.FixtureRequest) -> Iterator[str]:
         try:
             yield server.base_url
         finally:
-            del request.config.stash[_SERVER]
+            if _SERVER in request.config.stash:
+                del request.config.stash[_SERVER]
 
 
 @pytest.fixture(scope="session")
