@@ -9,7 +9,7 @@ PORT ?= 3000
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: serve test lint format template build pytest openapi clean
+.PHONY: serve test lint format template build pytest openapi bench clean
 
 serve: $(BIN)/.installed ## the API at http://127.0.0.1:$(PORT)/v1 on an embedded DynamoDB
 	PORT=$(PORT) $(BIN)/python -m local.serve
@@ -35,7 +35,7 @@ venv: $(BIN)/.installed
 lint: $(BIN)/.installed ## ruff (lint and format) and mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy layers/threadkit/threadkit functions local tests scripts/check_build.py
+	$(BIN)/mypy layers/threadkit/threadkit functions local tests bench scripts/check_build.py
 	$(BIN)/python -m local.openapi --check
 
 format: $(BIN)/.installed
@@ -55,6 +55,9 @@ build: $(TOOLS)/bin/.installed $(BIN)/.installed ## sam build for arm64 / python
 
 pytest: $(BIN)/.installed ## the test suite, with coverage
 	$(BIN)/pytest --cov --cov-report=term --cov-fail-under=90
+
+bench: $(BIN)/.installed ## cold start, warm time per call, DynamoDB work and package size, against baselines
+	$(BIN)/python -m bench
 
 openapi: $(BIN)/.installed ## regenerate openapi.json from the functions' routes
 	$(BIN)/python -m local.openapi

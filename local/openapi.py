@@ -111,7 +111,14 @@ def build_document(tmpl: Mapping[str, Any] | None = None, root: Path = ROOT) -> 
     if ERROR_SCHEMA not in schemas:
         raise TemplateError(f"no function declares the {ERROR_SCHEMA} schema")
 
-    components: dict[str, Any] = {"schemas": schemas, "headers": copy.deepcopy(HEADERS)}
+    components: dict[str, Any] = {
+        "schemas": schemas,
+        "headers": copy.deepcopy(HEADERS),
+        "securitySchemes": {
+            "ApiKey": {"type": "http", "scheme": "bearer", "description": "Authorization: Bearer <key>"},
+            "PortkeyApiKey": {"type": "apiKey", "in": "header", "name": "x-portkey-api-key"},
+        },
+    }
     default = routes.default
     if default is not None:
         components["responses"] = {"RouteNotFound": _route_not_found(specs[default.function])}
@@ -127,6 +134,7 @@ def build_document(tmpl: Mapping[str, Any] | None = None, root: Path = ROOT) -> 
         "tags": [{"name": tag} for tag in tags],
         "paths": paths,
         "components": components,
+        "security": [{"ApiKey": []}, {"PortkeyApiKey": []}],
     }
     _prune_schemas(document)
     return document

@@ -35,6 +35,7 @@ from types import FrameType
 from typing import Any, TextIO
 from urllib.parse import parse_qsl, urlsplit
 
+from local import keys as keys_tool
 from local import openapi
 from local.routes import FunctionSpec, Handler, Match, RouteTable, function_specs, load_handler
 from local.store import Store, StoreError, start_store
@@ -47,6 +48,7 @@ from local.template import (
     resolve,
     resources,
     template,
+    with_conditions,
 )
 
 DEFAULT_HOST = "127.0.0.1"
@@ -137,6 +139,7 @@ def function_environment(
     for name in resources(TABLE, tmpl):
         names.update({name: store.table_name, f"{name}.Arn": arn})
     table_refs = set(resources(TABLE, tmpl))
+    names = with_conditions(tmpl, names)
     merged: dict[str, str] = {}
     for spec in specs.values():
         for key, value in spec.environment.items():
@@ -458,6 +461,7 @@ class LocalServer:
         self.store: Store | None = None
         self.environment: dict[str, str] = {}
         self.openapi_body = b""
+        self.local_key: str | None = None
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._saved_env: dict[str, str | None] = {}
@@ -476,6 +480,11 @@ class LocalServer:
             self._bind()
             self.store = start_store(os.environ, self.template)
             self._set_environment(self.store.environment)
+            self.local_key = keys_tool.provision(
+                keys_tool.key_store({**os.environ, "TABLE_NAME": self.store.table_name}),
+                os.environ,
+                make_local_key=self.store.embedded,
+            )
             specs = function_specs(self.template, self.root)
             self.environment = function_environment(self.template, specs, self.store, os.environ)
             self._set_environment(self.environment)
@@ -569,6 +578,12 @@ class LocalServer:
             label = "  routes:  " if index == 0 else "           "
             lines.append(f"{label}{route.route_key.ljust(width)}  -> {route.function}")
         lines.append(f"  OpenAPI: {self.base_url}{OPENAPI_PATH[len(openapi.BASE_PATH) :]}")
+        if self.local_key:
+            lines.append(
+                f"  API key: {self.local_key}  (tenant local; more: python -m local.keys --local create)"
+            )
+        else:
+            lines.append("  API keys: those in MESSAGES_API_KEYS and the table (python -m local.keys)")
         example = self.curl_example()
         if example:
             lines += ["Try it:", f"  {example}"]
@@ -582,8 +597,10 @@ class LocalServer:
         path = CREATE_ROUTE.split(" ", 1)[1]
         url = self.base_url + path[len(openapi.BASE_PATH) :]
         body = json.dumps({"messages": [{"role": "user", "content": "Hello, world!"}]})
+        key = self.local_key or "$MESSAGES_API_KEY"
         return (
-            f"curl -s {url} -H 'Content-Type: application/json' -H 'OpenAI-Beta: assistants=v2' -d '{body}'"
+            f"curl -s {url} -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' "
+            f"-H 'OpenAI-Beta: assistants=v2' -d '{body}'"
         )
 
 
@@ -621,6 +638,9 @@ def main(environ: Mapping[str, str] | None = None) -> int:
     if not port_text.isdigit() or int(port_text) > 65535:
         print(f"PORT must be a number from 0 to 65535, not {port_text!r}", file=sys.stderr)
         return 1
+    if "LOCAL_DYNAMODB_PORT" not in env and environ is None:
+        # The key tool finds a running server's store here (python -m local.keys --local).
+        os.environ["LOCAL_DYNAMODB_PORT"] = str(int(port_text) + 1 if int(port_text) else 0)
     server = LocalServer(host, int(port_text), log_requests=True)
     with _stop_on_signals():
         try:
@@ -629,7 +649,7 @@ def main(environ: Mapping[str, str] | None = None) -> int:
             threading.Event().wait()
         except _Stop:
             pass
-        except (LocalError, StoreError, TemplateError) as exc:
+        except (LocalError, StoreError, TemplateError, keys_tool.KeyConfigError) as exc:
             print(exc, file=sys.stderr)
             return 1
         finally:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -109,20 +110,20 @@ class _MotoProcess:
         self.endpoint = f"http://127.0.0.1:{port}"
         if _answers(port):
             raise StoreError(f"port {port} on 127.0.0.1 is already in use (set LOCAL_DYNAMODB_PORT)")
+        # moto (werkzeug) logs a line to stderr per request: a file, never a pipe that nobody reads once the
+        # store has started (a full pipe, ~1,000 requests, blocks every request of the store for good).
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the child; closed by stop()
         self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=self._stderr,
         )
         deadline = time.monotonic() + timeout
         while not _answers(port):
             if self._process.poll() is not None:
-                detail = (
-                    self._process.stderr.read().decode(errors="replace")[-500:]
-                    if self._process.stderr
-                    else ""
-                )
+                self._stderr.seek(0)
+                detail = self._stderr.read().decode(errors="replace")[-500:]
                 raise StoreError(f"the embedded DynamoDB (moto) did not start: {detail.strip()}")
             if time.monotonic() > deadline:
                 self.stop()
@@ -137,8 +138,7 @@ class _MotoProcess:
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
-        if self._process.stderr:
-            self._process.stderr.close()
+        self._stderr.close()
 
 
 def _answers(port: int) -> bool:

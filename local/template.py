@@ -151,7 +151,36 @@ def resolve(value: Any, names: Mapping[str, str]) -> str:
         if kind == "Fn::Join":
             separator, items = argument
             return str(separator).join(resolve(item, names) for item in items)
+        if kind == "Fn::If":
+            condition, when_true, when_false = argument
+            chosen = when_true if _name(f"Condition:{condition}", names) == "true" else when_false
+            return resolve(chosen, names)
     raise TemplateError(f"cannot resolve {value!r} locally")
+
+
+def with_conditions(tmpl: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, str]:
+    """``names`` plus the template's conditions (``Condition:<Name>`` -> "true"/"false"), evaluated with
+    them; supports Fn::Equals, Fn::Not, Fn::And, Fn::Or and Condition references."""
+    result = dict(names)
+    conditions = tmpl.get("Conditions", {})
+
+    def evaluate(expression: Any) -> bool:
+        ((kind, argument),) = expression.items()
+        if kind == "Fn::Equals":
+            return resolve(argument[0], result) == resolve(argument[1], result)
+        if kind == "Fn::Not":
+            return not evaluate(argument[0])
+        if kind == "Fn::And":
+            return all(evaluate(item) for item in argument)
+        if kind == "Fn::Or":
+            return any(evaluate(item) for item in argument)
+        if kind == "Condition":
+            return evaluate(conditions[argument])
+        raise TemplateError(f"cannot evaluate condition {expression!r} locally")
+
+    for name, expression in conditions.items():
+        result[f"Condition:{name}"] = "true" if evaluate(expression) else "false"
+    return result
 
 
 def _name(name: str, names: Mapping[str, str]) -> str:

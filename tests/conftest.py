@@ -7,8 +7,12 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from tests.support.events import TEST_API_KEY, TEST_TENANT
 from tests.support.live import live_api, live_server  # noqa: F401 - session fixtures, defined once here
 from tests.support.template import table_definition
+from threadkit import keys
+
+TEST_KEY = keys.ApiKey(key_id="key_tests", tenant=TEST_TENANT, name="tests", created_at=0, revoked_at=None)
 
 TABLE_NAME = "messages-test"
 
@@ -16,7 +20,7 @@ TABLE_NAME = "messages-test"
 @pytest.fixture(autouse=True)
 def _aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Dummy credentials and settings, and no cached client or settings from another test."""
-    from threadkit import settings, store
+    from threadkit import http, settings, store
 
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
@@ -34,6 +38,10 @@ def _aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB", raising=False)
     settings.get_settings.cache_clear()
     store.reset()
+    # The container already knows the tests' key (as after its first request), for as long as the test
+    # runs: tests that are not about keys count no key read and need no key in the table.
+    monkeypatch.setattr(http, "_key_cache", keys.KeyCache(ttl=float("inf")))
+    http.key_cache().get(TEST_API_KEY, lambda _: TEST_KEY)
     yield
     settings.get_settings.cache_clear()
     store.reset()

@@ -29,6 +29,7 @@ from tests.support.threads import (
     missing_thread,
     thread,  # noqa: F401 - fixture
 )
+from tests.test_large_messages import random_text
 from threadkit import store
 
 
@@ -282,8 +283,10 @@ def test_create_with_content_as_large_as_the_store_holds_is_stored_whole() -> No
 
 @pytest.mark.usefixtures("thread")
 def test_create_with_content_larger_than_the_store_holds_is_400_naming_the_limit() -> None:
-    texts = ["😀" * 256_000]
-    size = store.content_size([text_part(t) for t in texts], [])
+    # Random four-byte characters: the largest legal text that even compressed exceeds what an item holds
+    # (tests/test_large_messages.py has the compressible ones, which are stored).
+    texts = [random_text(256_000)]
+    size = store.stored_size([text_part(t) for t in texts], [])
 
     answer = send_create(
         create_event({"role": "user", "content": [{"type": "text", "text": t} for t in texts]})
@@ -294,7 +297,8 @@ def test_create_with_content_larger_than_the_store_holds_is_400_naming_the_limit
         400,
         error(
             "Invalid 'content': message too large to store. Expected content and attachments of at most "
-            f"{store.CONTENT_LIMIT} bytes as UTF-8 JSON, but got {size} bytes instead.",
+            f"{store.CONTENT_LIMIT} bytes as stored (UTF-8 JSON, compressed with zlib when larger), but got "
+            f"{size} bytes instead.",
             param="content",
             code="message_too_large",
         ),

@@ -22,6 +22,7 @@ from tests.support.api import (
     send_list,
     thread_not_found,
 )
+from tests.support.events import TEST_TENANT
 from tests.support.threads import (
     MISSING_THREAD_KINDS,
     make_thread,
@@ -29,7 +30,6 @@ from tests.support.threads import (
     thread,  # noqa: F401 - fixture
 )
 from threadkit import ids, store
-from threadkit.settings import get_settings
 
 
 @pytest.fixture
@@ -372,7 +372,7 @@ def _seed_run_message(run_id: str) -> str:
         run_id=run_id,
         completed_at=created_at,
     )
-    store.get_store().add(get_settings().default_tenant, record)
+    store.get_store().add(TEST_TENANT, record)
     return message_id
 
 

@@ -28,11 +28,10 @@ from tests.support.api import (
     text_part,
     thread_not_found,
 )
-from tests.support.events import Answer, call
+from tests.support.events import TEST_TENANT, Answer, call
 from tests.support.template import ROOT, functions
 from tests.support.threads import is_thread_id, make_thread
 from threadkit import store
-from threadkit.settings import get_settings
 
 EVENTS = ROOT / "events"
 # HTTP events (API Gateway payload 2.0); purge_threads.json is a DynamoDB stream event (tests/test_purge.py).
@@ -123,7 +122,7 @@ def _seed_modified(event: dict[str, Any]) -> list[str]:
         metadata={"before": "modify"},
         completed_at=created_at,
     )
-    store.get_store().add(get_settings().default_tenant, record)
+    store.get_store().add(TEST_TENANT, record)
     return [message_id]
 
 

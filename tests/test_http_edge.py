@@ -38,10 +38,9 @@ from tests.support.api import (
     send_modify,
     text_part,
 )
-from tests.support.events import Answer, call, http_event
+from tests.support.events import TEST_API_KEY, TEST_TENANT, Answer, call, http_event
 from tests.support.threads import thread  # noqa: F401 - fixture
 from threadkit import errors, http, messages, store
-from threadkit.settings import get_settings
 
 
 @pytest.fixture
@@ -298,9 +297,9 @@ def test_header_names_are_case_insensitive() -> None:
 @pytest.mark.parametrize(
     "headers",
     [
-        pytest.param({"authorization": "Bearer sk-local"}, id="openai-sdk"),
+        pytest.param({"authorization": f"Bearer {TEST_API_KEY}"}, id="openai-sdk"),
         pytest.param(
-            {"x-portkey-api-key": "pk-local", "authorization": "Bearer OPENAI_API_KEY"}, id="portkey-sdk"
+            {"x-portkey-api-key": TEST_API_KEY, "authorization": "Bearer OPENAI_API_KEY"}, id="portkey-sdk"
         ),
     ],
 )
@@ -311,13 +310,14 @@ def test_requests_of_either_sdk_are_accepted(headers: dict[str, str]) -> None:
 
 
 @pytest.mark.usefixtures("thread")
-def test_event_without_headers_is_answered() -> None:
+def test_event_without_headers_is_answered_401_in_the_envelope() -> None:
     event = create_event(VALID)
     event["headers"] = None
 
     answer = send_create(event)
 
-    assert answer.status == 200
+    assert answer.status == 401
+    assert answer.body["error"]["code"] == "invalid_api_key"
 
 
 @pytest.mark.usefixtures("thread")
@@ -466,7 +466,7 @@ FAILING_CALLS = [
 def _thread_item() -> dict[str, Any]:
     """THREAD's own item, live, as GetItem returns it."""
     return {
-        "pk": {"S": store.partition_key(get_settings().default_tenant, THREAD)},
+        "pk": {"S": store.partition_key(TEST_TENANT, THREAD)},
         "sk": {"S": store.THREAD_SK},
         "created_at": {"N": "1761861545"},
         "metadata": {"S": "{}"},
@@ -542,7 +542,7 @@ def test_a_create_transaction_cancelled_by_throttling_is_429_rate_limit_exceeded
 
 
 @pytest.mark.parametrize(
-    "code", ["InternalServerError", "ResourceNotFoundException", "AccessDeniedException"]
+    "code", ["ValidationException", "ResourceNotFoundException", "AccessDeniedException"]
 )
 @pytest.mark.parametrize(("operation", "failing"), FAILING_CALLS)
 def test_other_dynamodb_failure_is_a_bare_500(

@@ -16,6 +16,7 @@ from botocore.stub import Stubber
 
 from tests.conftest import TABLE_NAME
 from tests.support.threads import item_keys, make_thread, thread_key
+from tests.test_large_messages import largest_random_text, random_text
 from threadkit import ids, store
 from threadkit.models import MAX_METADATA_KEY_LENGTH, MAX_METADATA_PAIRS, MAX_METADATA_VALUE_LENGTH
 from threadkit.store import MessageRecord, MessageStore
@@ -479,16 +480,36 @@ def test_given_content_at_the_limit_then_it_is_stored(message_store: MessageStor
     ]
 
 
-def test_given_content_over_the_limit_when_added_then_too_large_and_nothing_is_written(
+def test_given_content_over_the_limit_as_json_then_it_is_stored_compressed_and_read_back_whole(
+    message_store: MessageStore, table: Any
+) -> None:
+    make_thread(THREAD, message_store=message_store)
+    (record,) = make_records(THREAD, [None])
+    record = dataclasses.replace(record, content=content_of_size(store.CONTENT_LIMIT + 1))
+
+    message_store.add(TENANT, record)
+
+    raw, _ = scan_all(table)
+    assert set(raw["content"]) == {"B"}
+    assert raw["attachments"] == {"S": "[]"}
+    assert store.item_size(raw) <= store.ITEM_SIZE_LIMIT
+    assert message_store.get_message(TENANT, THREAD, record.id) == record
+    assert message_store.page(TENANT, THREAD, order="asc", limit=1).records == [record]
+
+
+def test_given_content_over_the_limit_even_compressed_when_added_then_too_large_and_nothing_is_written(
     message_store: MessageStore, table: Any
 ) -> None:
     make_thread(THREAD, message_store=message_store)
     before = scan_all(table)
     (record,) = make_records(THREAD, [None])
-    record = dataclasses.replace(record, content=content_of_size(store.CONTENT_LIMIT + 1))
+    content = [{"type": "text", "text": {"value": random_text(256_000), "annotations": []}}]
+    record = dataclasses.replace(record, content=content)
+    size = store.stored_size(content, [])
+    assert size > store.CONTENT_LIMIT
     with pytest.raises(store.TooLarge) as raised:
         message_store.add(TENANT, record)
-    assert (raised.value.size, raised.value.limit) == (store.CONTENT_LIMIT + 1, store.CONTENT_LIMIT)
+    assert (raised.value.size, raised.value.limit) == (size, store.CONTENT_LIMIT)
     assert scan_all(table) == before
     assert item_keys(before) == [thread_key(THREAD)]
 
@@ -499,11 +520,12 @@ def test_given_attachments_then_they_count_towards_the_content_limit(
     make_thread(THREAD, message_store=message_store)
     before = scan_all(table)
     (record,) = make_records(THREAD, [None])
-    attachments = [{"file_id": "file-abc", "tools": [{"type": "file_search"}]}]
-    # content_of_size counts two bytes for empty attachments, and content_size([], ...) two for no content.
-    content = content_of_size(store.CONTENT_LIMIT + 1 - store.content_size([], attachments) + 4)
+    attachments = [{"file_id": f"file-{n}-" + random_text(20, seed=n), "tools": []} for n in range(10)]
+    content = [
+        {"type": "text", "text": {"value": largest_random_text(store.CONTENT_LIMIT), "annotations": []}}
+    ]
     record = dataclasses.replace(record, content=content, attachments=attachments)
-    assert store.content_size(record.content, attachments) == store.CONTENT_LIMIT + 1
+    assert store.stored_size(content, []) <= store.CONTENT_LIMIT < store.stored_size(content, attachments)
     with pytest.raises(store.TooLarge):
         message_store.add(TENANT, record)
     assert scan_all(table) == before
@@ -605,7 +627,12 @@ def live_thread_item() -> dict[str, Any]:
 
 
 def stubbed_store(
-    code: str, method: str, failing: int, modeled_fields: dict[str, Any] | None = None
+    code: str,
+    method: str,
+    failing: int,
+    modeled_fields: dict[str, Any] | None = None,
+    *,
+    status: int = 400,
 ) -> tuple[MessageStore, Stubber]:
     client = boto3.client("dynamodb", region_name="us-east-1")
     stubber = Stubber(client)
@@ -619,7 +646,7 @@ def stubbed_store(
             expected_params={"TableName": TABLE_NAME, "Key": key, "ConsistentRead": True},
         )
     stubber.add_client_error(
-        calls[failing], service_error_code=code, http_status_code=400, modeled_fields=modeled_fields
+        calls[failing], service_error_code=code, http_status_code=status, modeled_fields=modeled_fields
     )
     stubber.activate()
     return MessageStore(client, TABLE_NAME), stubber
@@ -649,8 +676,30 @@ def test_given_a_throttling_error_then_the_store_raises_throttled(
     stubber.assert_no_pending_responses()
 
 
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [
+        ("InternalServerError", 500),
+        ("ServiceUnavailable", 503),
+        ("TransactionConflictException", 400),
+        ("SomethingNew", 502),
+    ],
+)
 @pytest.mark.parametrize(("method", "failing"), FAILING_CALLS)
-@pytest.mark.parametrize("code", ["InternalServerError", "ValidationException", "ResourceNotFoundException"])
+def test_given_a_server_side_or_transient_error_then_the_store_raises_unavailable(
+    code: str, status: int, method: str, failing: int
+) -> None:
+    message_store, stubber = stubbed_store(code, method, failing, status=status)
+    with pytest.raises(store.Unavailable) as raised:
+        call_method(message_store, method)
+    assert isinstance(raised.value.__cause__, ClientError)
+    stubber.assert_no_pending_responses()
+
+
+@pytest.mark.parametrize(("method", "failing"), FAILING_CALLS)
+@pytest.mark.parametrize(
+    "code", ["ValidationException", "ResourceNotFoundException", "AccessDeniedException"]
+)
 def test_given_another_client_error_then_the_store_raises_a_plain_store_error(
     code: str, method: str, failing: int
 ) -> None:
@@ -675,6 +724,8 @@ def test_given_a_failed_condition_then_the_store_raises_not_found() -> None:
         pytest.param(["ConditionalCheckFailed", "None"], store.ThreadMissing, id="thread-check-failed"),
         pytest.param(["None", "ThrottlingError"], store.Throttled, id="throttled"),
         pytest.param(["ProvisionedThroughputExceeded", "None"], store.Throttled, id="over-capacity"),
+        # Another transaction on the same item at the same moment: no rate exceeded, worth sending again.
+        pytest.param(["None", "TransactionConflict"], store.Unavailable, id="conflict"),
         # A message id already taken is no missing thread: a plain failure, never a 404.
         pytest.param(["None", "ConditionalCheckFailed"], store.StoreError, id="message-put-failed"),
     ],

@@ -36,6 +36,7 @@ EXPECTED_ROUTES = {
     "DeleteThreadFunction": ("DELETE", "/v1/threads/{thread_id}", "delete_thread.lambda_handler"),
     "RouteNotFoundFunction": ("ANY", "$default", "route_not_found.lambda_handler"),
 }
+IDEMPOTENT = {"CreateMessageFunction", "CreateThreadFunction"}
 # Functions fed by something other than the HTTP API.
 BACKGROUND = {"PurgeThreadsFunction": "purge_threads.lambda_handler"}
 EXPECTED_ACTIONS = {
@@ -68,6 +69,12 @@ def _actions(function: dict[str, Any]) -> set[str]:
     found: set[str] = set()
     for policy in function["Properties"].get("Policies", []):
         assert isinstance(policy, dict), "only inline statements, no SAM policy templates"
+        if policy == {"Ref": "ApiKeyReadPolicy"}:
+            found.add("apikeys:GetItem")
+            continue
+        if policy == {"Ref": "IdempotencyRecordsPolicy"}:
+            found.add("idempotency:records")
+            continue
         if "SQSSendMessagePolicy" in policy:
             found.add("sqs:SendMessage")
             continue
@@ -94,7 +101,16 @@ def test_each_operation_is_its_own_function_with_one_route_on_the_explicit_http_
 
 def test_each_function_may_only_do_what_its_operation_needs_on_the_table() -> None:
     for name, function in functions().items():
-        assert _actions(function) == EXPECTED_ACTIONS[name], name
+        reads_keys = {"apikeys:GetItem"} if name in EXPECTED_ROUTES else set()
+        idempotent = {"idempotency:records"} if name in IDEMPOTENT else set()
+        assert _actions(function) == EXPECTED_ACTIONS[name] | reads_keys | idempotent, name
+
+
+def test_the_key_read_policy_reaches_only_the_key_items() -> None:
+    policy = template()["Resources"]["ApiKeyReadPolicy"]["Properties"]["PolicyDocument"]
+    (statement,) = policy["Statement"]
+    assert statement["Action"] == "dynamodb:GetItem"
+    assert statement["Condition"] == {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["apikeys"]}}
 
 
 def test_deleted_threads_reach_the_purge_through_the_table_stream_filtered_to_deleted_threads() -> None:
@@ -171,3 +187,49 @@ def test_no_resource_has_a_hard_coded_name(kind: str) -> None:
 def test_the_api_base_url_output_ends_in_v1() -> None:
     output = template()["Outputs"]["ApiBaseUrl"]["Value"]
     assert output["Fn::Sub"].endswith("/v1")
+
+
+def test_the_api_is_throttled_by_template_parameters() -> None:
+    api = template()["Resources"]["HttpApi"]["Properties"]
+    assert api["DefaultRouteSettings"] == {
+        "ThrottlingRateLimit": {"Ref": "ThrottlingRateLimit"},
+        "ThrottlingBurstLimit": {"Ref": "ThrottlingBurstLimit"},
+    }
+    parameters = template()["Parameters"]
+    assert parameters["ThrottlingRateLimit"]["Type"] == "Number"
+    assert parameters["ThrottlingBurstLimit"]["Type"] == "Number"
+
+
+def test_idempotency_records_are_reachable_only_in_their_partitions_and_expire_by_ttl() -> None:
+    policy = template()["Resources"]["IdempotencyRecordsPolicy"]["Properties"]["PolicyDocument"]
+    (statement,) = policy["Statement"]
+    assert statement["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["idempotency#*"]}}
+    (table,) = resources("AWS::DynamoDB::Table").values()
+    assert table["Properties"]["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+
+
+def test_the_table_is_protected_from_deletion() -> None:
+    (table,) = resources("AWS::DynamoDB::Table").values()
+    assert table["Properties"]["DeletionProtectionEnabled"] is True
+
+
+def test_logs_are_kept_for_the_retention_parameter() -> None:
+    groups = resources("AWS::Logs::LogGroup")
+    assert set(groups) == {"AccessLogs", "FunctionLogs"}
+    for group in groups.values():
+        assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    assert template()["Globals"]["Function"]["LoggingConfig"] == {"LogGroup": {"Ref": "FunctionLogs"}}
+
+
+def test_alarms_watch_the_5xx_rate_throttles_and_purge_failures() -> None:
+    alarms = resources("AWS::CloudWatch::Alarm")
+    assert set(alarms) == {"ServerErrorRateAlarm", "DynamoDBThrottleAlarm", "PurgeFailuresAlarm"}
+    rate = alarms["ServerErrorRateAlarm"]["Properties"]["Metrics"]
+    assert {m["Id"] for m in rate} == {"errors", "requests", "rate"}
+    assert alarms["DynamoDBThrottleAlarm"]["Properties"]["MetricName"] == "ThrottledRequests"
+
+
+def test_tracing_is_a_parameter_and_off_by_default() -> None:
+    assert template()["Parameters"]["Tracing"]["Default"] == "Disabled"
+    variables = template()["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["TRACING_ENABLED"] == {"Fn::If": ["TracingOn", "true", "false"]}

@@ -7,7 +7,15 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from threadkit import messages
-from threadkit.http import current_tenant, error_responses, logger, new_app, serve
+from threadkit.http import (
+    IdempotencyKey,
+    current_tenant,
+    error_responses,
+    logger,
+    new_app,
+    once_per_key,
+    serve,
+)
 from threadkit.models import CreateMessageRequest, Message
 
 app = new_app()
@@ -19,13 +27,21 @@ app = new_app()
     operation_id="createMessage",
     tags=["Messages"],
     responses={200: {"description": "The message", "content": {"application/json": {"model": Message}}}}
-    | error_responses(400, 404, 429, 500),
+    | error_responses(400, 404, 409, 429, 500),
 )
 def create_message(
     thread_id: Annotated[str, Path(description="The thread to add the message to.")],
     request: Annotated[CreateMessageRequest, Body()],
+    idempotency_key: IdempotencyKey = None,
 ) -> Message:
-    return messages.create_message(current_tenant(app), thread_id, request)
+    return once_per_key(
+        app,
+        idempotency_key,
+        "create_message",
+        {"thread_id": thread_id, "body": request.model_dump(mode="json")},
+        Message,
+        lambda: messages.create_message(current_tenant(app), thread_id, request),
+    )
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -7,7 +7,15 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from threadkit import threads
-from threadkit.http import current_tenant, error_responses, logger, new_app, serve
+from threadkit.http import (
+    IdempotencyKey,
+    current_tenant,
+    error_responses,
+    logger,
+    new_app,
+    once_per_key,
+    serve,
+)
 from threadkit.models import CreateThreadRequest, Thread
 
 app = new_app()
@@ -19,10 +27,19 @@ app = new_app()
     operation_id="createThread",
     tags=["Threads"],
     responses={200: {"description": "The thread", "content": {"application/json": {"model": Thread}}}}
-    | error_responses(400, 429, 500),
+    | error_responses(400, 409, 429, 500),
 )
-def create_thread(request: Annotated[CreateThreadRequest, Body()]) -> Thread:
-    return threads.create_thread(current_tenant(app), request)
+def create_thread(
+    request: Annotated[CreateThreadRequest, Body()], idempotency_key: IdempotencyKey = None
+) -> Thread:
+    return once_per_key(
+        app,
+        idempotency_key,
+        "create_thread",
+        {"body": request.model_dump(mode="json")},
+        Thread,
+        lambda: threads.create_thread(current_tenant(app), request),
+    )
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

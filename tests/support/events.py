@@ -5,9 +5,14 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
+
+# The key every test request carries (and the sample events in events/): tenant "default".
+TEST_API_KEY = "sk-sample-key-for-events-000000000000"
+TEST_TENANT = "default"
 
 
 @dataclass
@@ -19,6 +24,9 @@ class FakeContext:
     invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:test-function"
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
+
 
 def http_event(
     method: str,
@@ -29,12 +37,17 @@ def http_event(
     query: dict[str, str] | None = None,
     body: Any = None,
     raw_body: str | bytes | None = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str | None] | None = None,
 ) -> dict[str, Any]:
     """A payload-2.0 event as API Gateway sends it. ``body`` is sent as JSON; ``raw_body`` as given
     (bytes are sent base64-encoded, as API Gateway does for binary bodies)."""
     request_id = f"req-{uuid.uuid4().hex[:12]}"
-    all_headers = {"accept": "application/json", "openai-beta": "assistants=v2", "host": "api.test"}
+    all_headers = {
+        "accept": "application/json",
+        "openai-beta": "assistants=v2",
+        "host": "api.test",
+        "authorization": f"Bearer {TEST_API_KEY}",
+    }
     text: str | None = None
     encoded = False
     if body is not None:

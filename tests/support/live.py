@@ -22,10 +22,14 @@ import pytest
 from local.serve import LocalServer
 
 READY_TIMEOUT = 15.0
+# The live server's keys: tenant "live" for most tests, "other" for isolation tests.
+LIVE_API_KEY = "sk-live-tests-0000000000000000000000000000"
+OTHER_API_KEY = "sk-live-tests-other-00000000000000000000000"
 LIVE_ENV: dict[str, str | None] = {
     "AWS_ENDPOINT_URL_DYNAMODB": None,  # the embedded store
     "AWS_PROFILE": None,
     "TABLE_NAME": "messages-live",
+    "MESSAGES_API_KEYS": f"live:{LIVE_API_KEY},other:{OTHER_API_KEY}",
 }
 
 
@@ -46,11 +50,15 @@ def call(
     body: bytes | str | Mapping[str, Any] | None = None,
     headers: Mapping[str, str] | None = None,
     timeout: float = 10.0,
+    api_key: str | None = LIVE_API_KEY,
 ) -> Reply:
-    """One request on its own connection. A mapping body is sent as JSON."""
+    """One request on its own connection, with ``api_key`` as its bearer token (None: no key). A mapping
+    body is sent as JSON."""
     parts = urlsplit(url)
     assert parts.hostname in ("127.0.0.1", "localhost", "::1"), "loopback only"
     all_headers = {"OpenAI-Beta": "assistants=v2", **(headers or {})}
+    if api_key is not None and not any(k.lower() == "authorization" for k in all_headers):
+        all_headers["Authorization"] = f"Bearer {api_key}"
     data: bytes | None
     if isinstance(body, Mapping):
         data = json.dumps(body).encode()
@@ -88,14 +96,28 @@ def running_server(env: Mapping[str, str | None] | None = None) -> Iterator[Loca
     changes = dict(env or {})
     saved = {key: os.environ.get(key) for key in changes}
     _apply(changes)
+    _forget_container_state()
     server = LocalServer("127.0.0.1", 0)
     try:
         server.start()
+        _forget_container_state()
         wait_until_ready(server.base_url)
         yield server
     finally:
         server.stop()
         _apply(saved)
+        # Another server of this process (the session's) gets its own store and settings back.
+        _forget_container_state()
+
+
+def _forget_container_state() -> None:
+    """What the functions cached from the environment (client, settings, keys) is rebuilt from the current
+    one: servers in one process share the functions' modules, as containers of one function would not."""
+    from threadkit import http, settings, store
+
+    store.reset()
+    settings.get_settings.cache_clear()
+    http.key_cache().clear()
 
 
 def _apply(values: Mapping[str, str | None]) -> None:

@@ -22,9 +22,8 @@ import create_thread
 import pytest
 
 from tests.support.api import THREAD, UNKNOWN_THREAD, checked
-from tests.support.events import http_event
+from tests.support.events import TEST_TENANT, http_event
 from threadkit import ids, store
-from threadkit.settings import get_settings
 
 THREAD_ID = re.compile(r"thread_[0-9A-Za-z]{24}")
 
@@ -51,13 +50,13 @@ def make_thread(
         thread_id = ids.IdFactory().new(ids.THREAD_PREFIX)[0]
     assert is_thread_id(thread_id), f"{thread_id!r} is not an id this API could mint"
     record = store.ThreadRecord(id=thread_id, created_at=int(time.time()), metadata=dict(metadata or {}))
-    (message_store or store.get_store()).create_thread(tenant or get_settings().default_tenant, record, [])
+    (message_store or store.get_store()).create_thread(tenant or TEST_TENANT, record, [])
     return thread_id
 
 
 def mark_thread_deleted(thread_id: str, *, tenant: str | None = None) -> None:
     """Deletes a thread the way the delete-thread function does (its item stays, marked, for the purge)."""
-    store.get_store().delete_thread(tenant or get_settings().default_tenant, thread_id, at=int(time.time()))
+    store.get_store().delete_thread(tenant or TEST_TENANT, thread_id, at=int(time.time()))
 
 
 # The ways a thread can be missing: every message operation answers each of them alike (404, nothing written).
@@ -90,7 +89,7 @@ def api_thread(body: dict[str, Any] | None = None) -> dict[str, Any]:
 
 def thread_key(thread_id: str, *, tenant: str | None = None) -> tuple[str, str]:
     """The (pk, sk) of a thread's own item."""
-    return store.partition_key(tenant or get_settings().default_tenant, thread_id), store.THREAD_SK
+    return store.partition_key(tenant or TEST_TENANT, thread_id), store.THREAD_SK
 
 
 def item_keys(items: list[dict[str, Any]]) -> list[tuple[str, str]]:

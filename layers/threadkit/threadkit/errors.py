@@ -180,11 +180,13 @@ def invalid_cursor(param: str, value: str) -> ApiError:
     )
 
 
-def message_too_large(size: int, limit: int) -> ApiError:
+def message_too_large_to_store(size: int, limit: int) -> ApiError:
+    """Content and attachments that exceed the store's limit even compressed (``store.stored_content``)."""
     return ApiError(
         400,
         f"Invalid 'content': message too large to store. Expected content and attachments of at most "
-        f"{limit} bytes as UTF-8 JSON, but got {size} bytes instead.",
+        f"{limit} bytes as stored (UTF-8 JSON, compressed with zlib when larger), but got {size} bytes "
+        "instead.",
         param="content",
         code="message_too_large",
     )
@@ -216,6 +218,48 @@ def invalid_beta(value: str) -> ApiError:
     )
 
 
+def body_too_large(size: int, limit: int) -> ApiError:
+    return ApiError(
+        413,
+        f"Request body too large: got {size} bytes, and this API accepts at most {limit} bytes.",
+        code="request_too_large",
+    )
+
+
+# --- 401 ----------------------------------------------------------------------------------------------------
+
+
+def invalid_api_key() -> ApiError:
+    return ApiError(401, "Incorrect API key provided.", code="invalid_api_key")
+
+
+def invalid_idempotency_key(maximum: int) -> ApiError:
+    return ApiError(
+        400,
+        f"Invalid 'Idempotency-Key' header: expected 1 to {maximum} printable characters.",
+        code="invalid_idempotency_key",
+    )
+
+
+def idempotency_key_reused() -> ApiError:
+    return ApiError(
+        400,
+        "Keys for idempotent requests can only be used with the same parameters they were first used with. "
+        "Try using a key other than the one used for the original request.",
+        param="Idempotency-Key",
+        code="idempotency_key_reused",
+    )
+
+
+def idempotency_key_in_use() -> ApiError:
+    return ApiError(
+        409,
+        "A request with the same Idempotency-Key is still being processed. Retry after it completes.",
+        code="idempotency_key_in_use",
+        headers={"Retry-After": "1"},
+    )
+
+
 # --- 404 ----------------------------------------------------------------------------------------------------
 
 
@@ -239,6 +283,16 @@ def server_error() -> ApiError:
         500,
         "The server had an error while processing your request. Sorry about that!",
         type=SERVER_ERROR,
+    )
+
+
+def service_unavailable(retry_after_seconds: int = 1) -> ApiError:
+    return ApiError(
+        503,
+        "The server is temporarily unable to handle your request. Please retry shortly.",
+        type=SERVER_ERROR,
+        code="service_unavailable",
+        headers={"Retry-After": str(retry_after_seconds)},
     )
 
 

@@ -14,31 +14,38 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import time
 import uuid
+from collections.abc import Callable
+from contextvars import ContextVar
 from functools import partial
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any, TypeVar
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
     ResponseValidationError,
 )
+from aws_lambda_powertools.event_handler.openapi.params import Header
 from aws_lambda_powertools.shared.json_encoder import Encoder
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
 
-from threadkit import errors
+from threadkit import errors, idempotency, keys, observability, store
 from threadkit.models import ErrorResponse
 from threadkit.settings import get_settings
 from threadkit.validation import to_api_error
 
-logger = Logger()
+logger = observability.logger
 
 SUPPORTED_BETA = "assistants=v2"
 _UNPARSABLE = "\x00"  # stands for a body that could not be decoded: never valid JSON
 _METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
+# The largest body the contract allows is a message of 256,000 four-byte characters sent as JSON escapes
+# (12 bytes each) with full metadata: about 3.2 MB. Anything larger is refused before any work.
+MAX_BODY_BYTES = 6 * 1024 * 1024
 
 
 def _load_json(text: str | bytes | bytearray) -> Any:
@@ -68,6 +75,7 @@ _ERROR_DESCRIPTIONS = {
     400: "Invalid request",
     401: "Missing, unknown or revoked API key",
     404: "Not found",
+    409: "A request with the same Idempotency-Key is still being processed",
     413: "Request body too large",
     429: "Rate limited; retry after the Retry-After header's seconds",
     500: "Server error",
@@ -76,7 +84,9 @@ _ERROR_DESCRIPTIONS = {
 
 
 def error_responses(*statuses: int) -> dict[int, dict[str, Any]]:
-    """OpenAPI ``responses`` entries for the given error statuses, all in the error envelope."""
+    """OpenAPI ``responses`` entries for the given error statuses, all in the error envelope, plus those every
+    route can answer: 401 (no valid API key), 413 (a body too large) and 503 (storage unavailable)."""
+    statuses = tuple(sorted({*statuses, 401, 413, 503}))
     return {
         status: {
             "description": _ERROR_DESCRIPTIONS[status],
@@ -123,9 +133,82 @@ def new_app() -> APIGatewayHttpResolver:
     return app
 
 
+_tenant: ContextVar[str] = ContextVar("tenant")
+_key_cache = keys.KeyCache()
+
+
+M = TypeVar("M", bound=BaseModel)
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias=idempotency.HEADER,
+        description="Makes this create exactly-once for 24 hours: a retry with the same key and request gets "
+        "the first answer; the same key with a different request is a 400.",
+    ),
+]
+
+
+def once_per_key(
+    app: APIGatewayHttpResolver,
+    key: str | None,
+    operation: str,
+    request: dict[str, Any],
+    model: type[M],
+    create: Callable[[], M],
+) -> M:
+    """``create()``, made exactly-once per ``Idempotency-Key`` when the request has one (see idempotency.py):
+    a repeat gets the first answer back as ``model``. Without the header, just ``create()``."""
+    if key is None:
+        return create()
+    answer = idempotency.run_once(
+        tenant=current_tenant(app),
+        operation=operation,
+        key=key,
+        request=request,
+        context=app.lambda_context,
+        create=lambda: create().model_dump(mode="json"),
+    )
+    return model.model_validate(answer)
+
+
 def current_tenant(app: APIGatewayHttpResolver) -> str:
-    """The tenant that owns this request's data."""
-    return get_settings().default_tenant
+    """The tenant of the API key that authenticated this request (set by ``serve`` before routing)."""
+    return _tenant.get()
+
+
+def key_cache() -> keys.KeyCache:
+    """What this container knows of API keys."""
+    return _key_cache
+
+
+def _credentials(headers: dict[str, str]) -> list[str]:
+    """The secrets a request offers, in the order they are tried: ``x-portkey-api-key`` (the portkey-ai SDK),
+    then ``Authorization: Bearer`` (the openai SDK; the portkey-ai SDK sends a placeholder there)."""
+    offered = []
+    portkey = headers.get("x-portkey-api-key", "").strip()
+    if portkey:
+        offered.append(portkey)
+    scheme, _, token = headers.get("authorization", "").strip().partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        offered.append(token.strip())
+    return offered
+
+
+def authenticate(headers: dict[str, str]) -> str:
+    """The tenant of the first active key the request offers; a 401 when there is none. Reads the key table
+    only for secrets of a plausible shape, and only once per key per ``keys.CACHE_SECONDS`` per container."""
+    lookup = keys.KeyStore(store.dynamodb_client(), get_settings().table_name).lookup
+    for secret in _credentials(headers):
+        if not keys.is_plausible(secret):
+            continue
+        try:
+            key = _key_cache.get(secret, lookup)
+        except keys.KeyStoreError as exc:
+            raise errors.service_unavailable() from exc
+        if key is not None and key.active:
+            return key.tenant
+    raise errors.invalid_api_key()
 
 
 def _normalise(event: dict[str, Any]) -> None:
@@ -155,22 +238,53 @@ def _request_id(event: dict[str, Any]) -> str:
     return str(request_id) if request_id else f"req_{uuid.uuid4().hex}"
 
 
+def _check_size(event: dict[str, Any]) -> None:
+    body = event.get("body") or ""
+    size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode("utf-8", "surrogatepass"))
+    if size > MAX_BODY_BYTES:
+        raise errors.body_too_large(size, MAX_BODY_BYTES)
+
+
 def serve(app: APIGatewayHttpResolver, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Answers one API Gateway HTTP API (payload 2.0) event with this API's conventions."""
+    """Answers one API Gateway HTTP API (payload 2.0) event with this API's conventions: the body's size
+    first (no work on a body too large), then the API key (before any read of user data, on every route),
+    then the route. Traced as a whole when tracing is on."""
+    with observability.traced(str(event.get("routeKey") or "$default")):
+        return _serve(app, event, context)
+
+
+def _serve(app: APIGatewayHttpResolver, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    started = time.perf_counter()
     request_id = _request_id(event)
+    operation = str(event.get("routeKey") or "$default")
+    tenant: str | None = None
     try:
-        _normalise(event)
-        beta = event["headers"].get("openai-beta")
-        if beta is not None and beta.strip() != SUPPORTED_BETA:
-            answer = _as_proxy_response(error_response(errors.invalid_beta(beta)))
-        else:
+        event["headers"] = {str(k).lower(): v for k, v in (event.get("headers") or {}).items()}
+        _check_size(event)
+        tenant = authenticate(event["headers"])
+        token = _tenant.set(tenant)
+        try:
+            _normalise(event)
+            beta = event["headers"].get("openai-beta")
+            if beta is not None and beta.strip() != SUPPORTED_BETA:
+                raise errors.invalid_beta(beta)
             answer = app.resolve(event, context)
+        finally:
+            _tenant.reset(token)
+    except errors.ApiError as exc:
+        answer = _as_proxy_response(error_response(exc))
     except Exception:
         logger.exception("unhandled exception outside the resolver")
         answer = _as_proxy_response(error_response(errors.server_error()))
     headers = answer.setdefault("headers", {})
     headers["Content-Type"] = "application/json"
     headers["x-request-id"] = request_id
+    observability.record(
+        operation=operation,
+        status=int(answer.get("statusCode", 500)),
+        latency_ms=(time.perf_counter() - started) * 1000,
+        tenant=tenant,
+    )
     return answer
 
 

@@ -15,6 +15,9 @@ from threadkit.models import (
 )
 
 MAX_ID_LENGTH = 128
+# Seconds a client is told to wait (Retry-After) after a throttled or unavailable store: DynamoDB's throttling
+# and brief failures pass within about that, and the client's retries already used the rest of the budget.
+RETRY_AFTER_SECONDS = 1
 
 
 def check_thread_id(thread_id: str) -> None:
@@ -88,7 +91,9 @@ def to_wire(record: store.MessageRecord) -> Message:
 
 
 def store_failure(exc: store.StoreError, thread_id: str, message_id: str | None = None) -> errors.ApiError:
-    """The client's error for a store failure."""
+    """The client's error for a store failure: what the client can fix is a 4xx; DynamoDB's throttling a 429
+    and its other passing faults a 503, both with ``Retry-After`` (the store's retries already ran out);
+    anything else a bare 500."""
     if isinstance(exc, store.ThreadMissing):
         return errors.thread_not_found(thread_id)
     if isinstance(exc, store.MessageMissing) and message_id is not None:
@@ -96,9 +101,11 @@ def store_failure(exc: store.StoreError, thread_id: str, message_id: str | None 
     if isinstance(exc, store.ThreadTooLarge):
         return errors.thread_too_large(exc.size, exc.limit)
     if isinstance(exc, store.TooLarge):
-        return errors.message_too_large(exc.size, exc.limit)
+        return errors.message_too_large_to_store(exc.size, exc.limit)
     if isinstance(exc, store.Throttled):
-        return errors.rate_limited(retry_after_seconds=1)
+        return errors.rate_limited(retry_after_seconds=RETRY_AFTER_SECONDS)
+    if isinstance(exc, store.Unavailable):
+        return errors.service_unavailable(retry_after_seconds=RETRY_AFTER_SECONDS)
     return errors.server_error()
 
 

@@ -13,8 +13,6 @@ class Settings(BaseModel):
 
     table_name: str = Field(min_length=3, max_length=255)
     """The DynamoDB table holding threads and messages (env TABLE_NAME)."""
-    default_tenant: str = Field(default="default", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
-    """The tenant that owns every key until API keys arrive (env DEFAULT_TENANT)."""
 
 
 class SettingsError(RuntimeError):
@@ -26,7 +24,6 @@ def get_settings() -> Settings:
     """The settings of this container. Tests call ``get_settings.cache_clear()`` after changing the env."""
     raw = {
         "table_name": os.environ.get("TABLE_NAME", ""),
-        "default_tenant": os.environ.get("DEFAULT_TENANT", "default"),
     }
     try:
         return Settings.model_validate(raw)

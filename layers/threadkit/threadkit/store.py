@@ -14,18 +14,29 @@ Layout (one table, see README "Table design"):
 
 Every page is a single ``Query`` for ``limit + 1`` items; the extra item tells ``has_more`` exactly.
 Callers ask for pages and records; ``ClientError`` never leaves this module.
+
+A message's content and attachments are JSON: UTF-8 strings when they fit in the item as they are, otherwise
+zlib-compressed binary attributes (reading takes either), so that every message a request may carry is stored
+whole whenever its compression fits (see ``stored_content``).
+
+Faults: the client (``dynamodb_client``) retries throttling, 5xx answers and lost or timed-out connections
+within a budget that fits the functions' 10-second timeout; what is left after its retries becomes
+``Throttled`` (a 429 for the client) or ``Unavailable`` (a 503), never an unexplained failure.
 """
 
 from __future__ import annotations
 
 import json
+import threading
+import zlib
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 from threadkit import ids
 from threadkit.models import MAX_METADATA_KEY_LENGTH, MAX_METADATA_PAIRS, MAX_METADATA_VALUE_LENGTH
@@ -48,22 +59,37 @@ METADATA_RESERVE = 2 + MAX_METADATA_PAIRS * (
 # 4 bytes a character), the index keys, attribute names, numbers and the short fields.
 ITEM_OVERHEAD = 4096
 CONTENT_LIMIT = ITEM_SIZE_LIMIT - METADATA_RESERVE - ITEM_OVERHEAD
-"""Bytes available to a message's content and attachments, as stored (UTF-8 JSON)."""
+"""Bytes available to a message's content and attachments as stored: UTF-8 JSON, or its zlib compression
+when the JSON does not fit (see ``stored_content``)."""
+COMPRESSION_LEVEL = 6
 
 # DynamoDB accepts at most 4 MB in one transaction; a thread's initial messages are written in one.
 TRANSACTION_SIZE_LIMIT = 4_000_000
 THREAD_SK = "thread"
 _LIVE_THREAD = "attribute_exists(pk) AND attribute_not_exists(deleted_at)"
 
+# What a failed call means for the client. Throttling (the table's or the account's throughput) is a 429: the
+# client sends too much, and should slow down. The rest is a 503: DynamoDB failed (5xx), could not be reached
+# or did not answer in time, or the write met a concurrent transaction on the same item (a conflict is no rate
+# the client exceeded, and the same request succeeds when it is sent again).
 _THROTTLING = frozenset(
+    {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
+)
+_THROTTLING_REASONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded"})
+_UNAVAILABLE = frozenset(
     {
-        "ProvisionedThroughputExceededException",
-        "ThrottlingException",
-        "RequestLimitExceeded",
+        "InternalServerError",
+        "InternalFailure",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "RequestTimeout",
+        "RequestTimeoutException",
         "TransactionConflictException",
+        "TransactionInProgressException",
     }
 )
-_THROTTLING_REASONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded", "TransactionConflict"})
+_UNAVAILABLE_REASONS = frozenset({"TransactionConflict"})
+_UNAVAILABLE_STATUSES = frozenset({502, 503, 504})
 
 
 class StoreError(Exception):
@@ -86,7 +112,14 @@ class Throttled(StoreError):
     """DynamoDB throttled the request, even after the client's retries."""
 
 
+class Unavailable(StoreError):
+    """DynamoDB failed, was unreachable, did not answer in time, or met a conflicting transaction, even after
+    the client's retries: worth sending again shortly."""
+
+
 class TooLarge(StoreError):
+    """A message whose content and attachments take more than ``limit`` bytes as stored."""
+
     def __init__(self, size: int, limit: int) -> None:
         super().__init__(f"{size} bytes, limit {limit}")
         self.size = size
@@ -145,20 +178,61 @@ def split_partition_key(pk: str) -> tuple[str, str]:
 
 
 def content_size(content: list[dict[str, Any]], attachments: list[dict[str, Any]]) -> int:
-    """What content and attachments take in an item, the measure that ``CONTENT_LIMIT`` bounds."""
+    """What content and attachments take as UTF-8 JSON; they are stored so when it is at most the limit."""
     return len(_dumps(content).encode()) + len(_dumps(attachments).encode())
 
 
+def stored_content(
+    content: list[dict[str, Any]], attachments: list[dict[str, Any]]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The attribute values that hold content and attachments.
+
+    Both are UTF-8 JSON strings (``S``) when together they fit in ``CONTENT_LIMIT``: most messages, as
+    readable as ever. Otherwise each is whichever is smaller of its JSON and the zlib compression of that
+    JSON (``B``). Text compresses well (a 256,000-character text of four-byte characters, 1 MB as JSON,
+    typically to a third of that or much less), so the largest legal messages fit; what still exceeds the
+    limit is refused with the size measured here. Reading takes either form (``_json_value``).
+    """
+    texts = (_dumps(content), _dumps(attachments))
+    if sum(len(text.encode()) for text in texts) <= CONTENT_LIMIT:
+        return {"S": texts[0]}, {"S": texts[1]}
+    return _smaller(texts[0]), _smaller(texts[1])
+
+
+def _smaller(text: str) -> dict[str, Any]:
+    raw = text.encode()
+    packed = zlib.compress(raw, COMPRESSION_LEVEL)
+    return {"B": packed} if len(packed) < len(raw) else {"S": text}
+
+
+def stored_size(content: list[dict[str, Any]], attachments: list[dict[str, Any]]) -> int:
+    """What content and attachments take in an item (``stored_content``), the measure ``CONTENT_LIMIT``
+    bounds."""
+    return sum(_value_size(value) for value in stored_content(content, attachments))
+
+
+def _json_value(value: dict[str, Any]) -> Any:
+    """The JSON value an attribute holds, as text (``S``) or zlib-compressed UTF-8 (``B``)."""
+    if "B" in value:
+        return json.loads(zlib.decompress(value["B"]).decode("utf-8"))
+    return json.loads(value["S"])
+
+
+def _value_size(value: dict[str, Any]) -> int:
+    """An attribute value's size by DynamoDB's rule: strings in UTF-8 bytes, binaries in bytes, numbers
+    (bounded by) half their digits plus two."""
+    if "S" in value:
+        return len(value["S"].encode())
+    if "B" in value:
+        return len(value["B"])
+    if "N" in value:
+        return len(value["N"]) // 2 + 2
+    return 0
+
+
 def item_size(item: dict[str, Any]) -> int:
-    """An item's size by DynamoDB's rule: attribute names plus values (strings in UTF-8 bytes)."""
-    size = 0
-    for name, value in item.items():
-        size += len(name.encode())
-        if "S" in value:
-            size += len(value["S"].encode())
-        elif "N" in value:
-            size += len(value["N"]) // 2 + 2
-    return size
+    """An item's size by DynamoDB's rule: attribute names plus values (``_value_size``)."""
+    return sum(len(name.encode()) + _value_size(value) for name, value in item.items())
 
 
 def _message_key(tenant: str, thread_id: str, message_id: str) -> dict[str, Any]:
@@ -170,7 +244,8 @@ def _thread_key(tenant: str, thread_id: str) -> dict[str, Any]:
 
 
 def _message_item(tenant: str, record: MessageRecord) -> dict[str, Any]:
-    size = content_size(record.content, record.attachments)
+    content, attachments = stored_content(record.content, record.attachments)
+    size = _value_size(content) + _value_size(attachments)
     if size > CONTENT_LIMIT:
         raise TooLarge(size, CONTENT_LIMIT)
     pk = partition_key(tenant, record.thread_id)
@@ -179,8 +254,8 @@ def _message_item(tenant: str, record: MessageRecord) -> dict[str, Any]:
         "sk": {"S": record.id},
         "created_at": {"N": str(record.created_at)},
         "role": {"S": record.role},
-        "content": {"S": _dumps(record.content)},
-        "attachments": {"S": _dumps(record.attachments)},
+        "content": content,
+        "attachments": attachments,
         "metadata": {"S": _dumps(record.metadata)},
         "status": {"S": record.status},
     }
@@ -214,8 +289,8 @@ def _message_from_item(item: dict[str, Any]) -> MessageRecord:
         thread_id=split_partition_key(item["pk"]["S"])[1],
         created_at=int(item["created_at"]["N"]),
         role=item["role"]["S"],
-        content=json.loads(item["content"]["S"]),
-        attachments=json.loads(item["attachments"]["S"]),
+        content=_json_value(item["content"]),
+        attachments=_json_value(item["attachments"]),
         metadata=json.loads(item["metadata"]["S"]),
         assistant_id=text("assistant_id"),
         run_id=text("run_id"),
@@ -248,11 +323,27 @@ def _is_live_thread(item: dict[str, Any] | None) -> bool:
     return item is not None and "pk" in item and "deleted_at" not in item
 
 
+def _failed_condition_found(exc: ClientError) -> dict[str, Any] | None:
+    """The item a single-item write's failed condition found (sent with
+    ``ReturnValuesOnConditionCheckFailure=ALL_OLD``), or None when the failure is another."""
+    if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+        return None
+    found = exc.response.get("Item")
+    return found if isinstance(found, dict) and found else None
+
+
 def _translate(
     exc: ClientError | BotoCoreError, reasons: tuple[type[NotFound] | None, ...] = ()
 ) -> StoreError:
-    """The store's error for a failed call; ``reasons`` names, per transaction item, what its failed
-    condition means."""
+    """The store's error for a failed call (after the client's retries); ``reasons`` names, per transaction
+    item, what its failed condition means.
+
+    Throttling is ``Throttled``; a 5xx, a conflicting transaction, or a connection that failed or timed out is
+    ``Unavailable``; anything else (a bug, a missing table, missing permissions) is a plain ``StoreError``.
+    """
+    if isinstance(exc, BotocoreConnectionError | HTTPClientError):
+        # Connect and read timeouts, refused or reset connections, unreachable endpoints.
+        return Unavailable(type(exc).__name__)
     if isinstance(exc, ClientError):
         code = exc.response.get("Error", {}).get("Code", "")
         if code == "TransactionCanceledException":
@@ -265,10 +356,15 @@ def _translate(
                         return missing(reason_code)
                 if reason_code in _THROTTLING_REASONS:
                     return Throttled(reason_code)
+                if reason_code in _UNAVAILABLE_REASONS:
+                    return Unavailable(reason_code)
         if code == "ConditionalCheckFailedException":
             return reasons[0](code) if reasons and reasons[0] is not None else NotFound(code)
         if code in _THROTTLING:
             return Throttled(code)
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if code in _UNAVAILABLE or status in _UNAVAILABLE_STATUSES:
+            return Unavailable(code or str(status))
     return StoreError(str(exc))
 
 
@@ -286,9 +382,20 @@ class MessageStore:
         items = [_thread_item(tenant, thread)] + [_message_item(tenant, m) for m in messages]
         try:
             if len(items) == 1:
-                self._client.put_item(
-                    TableName=self._table, Item=items[0], ConditionExpression="attribute_not_exists(pk)"
-                )
+                try:
+                    self._client.put_item(
+                        TableName=self._table,
+                        Item=items[0],
+                        ConditionExpression="attribute_not_exists(pk)",
+                        ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                    )
+                except ClientError as exc:
+                    # Thread ids never repeat, so the only item the put can meet is its own: an earlier
+                    # attempt of this call that DynamoDB carried out, whose answer was lost, and which the
+                    # client retried. (The transaction below needs no such care: botocore's
+                    # ClientRequestToken makes it idempotent.)
+                    if _failed_condition_found(exc) != items[0]:
+                        raise
                 return
             total = sum(item_size(item) for item in items)
             if total > TRANSACTION_SIZE_LIMIT:
@@ -601,27 +708,102 @@ class MessageStore:
 
 BATCH_WRITE_LIMIT = 25
 
+# --- the client: retries and timeouts ---------------------------------------------------------------------
+#
+# Every function has 10 seconds (template.yaml). Each DynamoDB call is retried by botocore's "standard" mode,
+# which retries throttling, 5xx answers and failed, reset or timed-out connections, waiting before retry n
+# rand(0, 1) x 2^(n-1) seconds (throttling; older botocores, such as the Lambda runtime may provide, for every
+# error). The worst case of one call is every attempt connecting just under CONNECT_TIMEOUT and then waiting
+# READ_TIMEOUT for an answer that never comes, with the longest waits between attempts:
+#
+#     CALL_BUDGET = MAX_ATTEMPTS x (CONNECT_TIMEOUT + READ_TIMEOUT) + MAX_BACKOFF
+#                 = 2 x (0.25 s + 0.5 s) + 1 s = 2.5 s
+#
+# A request makes at most three calls in a row (the API key's GetItem, at most once per key per 30 seconds;
+# then the thread's GetItem and the Query or UpdateItem of list and modify), each of which may use its whole
+# budget and still succeed: REQUEST_BUDGET = 3 x 2.5 s = 7.5 s, which leaves the function 2.5 s of its 10 for
+# everything else (milliseconds: compressing a 1 MB message takes about 30 ms). Most operations make one or
+# two calls (5 s at worst). (A create with an Idempotency-Key adds its record's PutItem and UpdateItem, see
+# idempotency.py: four calls, 10 s at worst, which that path's functions would need more time for.) When
+# DynamoDB is unreachable, the first call fails after 2.5 s and the client gets a 503 with Retry-After; a
+# throttled call gets its one retry after at most a second, then the client gets a 429 and slows down
+# itself. Two attempts rather than more is the price of that bound, and the right one for throttling: the
+# client's own retry (the SDKs honour Retry-After) backs off without holding a Lambda.
+#
+# DynamoDB answers in milliseconds: READ_TIMEOUT is the wait for a whole request to be sent (a transaction of
+# at most 4 MB) and answered, CONNECT_TIMEOUT covers the TCP and TLS handshakes in the region. A retried
+# write that DynamoDB had already carried out is harmless: transactions carry botocore's ClientRequestToken,
+# the metadata updates write the same values again, and create thread's conditional put recognises its own
+# earlier attempt. (Only delete thread's retry would then find the thread gone: a 404, the thread deleted.)
+MAX_ATTEMPTS = 2
+CONNECT_TIMEOUT = 0.25
+READ_TIMEOUT = 0.5
+MAX_BACKOFF = float(sum(2 ** (n - 1) for n in range(1, MAX_ATTEMPTS)))
+CALL_BUDGET = MAX_ATTEMPTS * (CONNECT_TIMEOUT + READ_TIMEOUT) + MAX_BACKOFF
+CALLS_PER_REQUEST = 3
+REQUEST_BUDGET = CALLS_PER_REQUEST * CALL_BUDGET
+FUNCTION_TIMEOUT = 10.0
+RETRY_AFTER_HINT = "x-amz-retry-after"
 
-@cache
-def dynamodb_client() -> DynamoDBClient:
-    """The container's DynamoDB client, built once. Tests call ``dynamodb_client.cache_clear()``."""
+
+def _ignore_retry_after_hint(response: Any = None, **_: Any) -> None:
+    """Drops a service's ``x-amz-retry-after`` hint before botocore's standard retry reads it: newer
+    botocores would wait up to 5 s longer than their backoff for it, outside the budget above. DynamoDB sends
+    none today; this keeps the bound true if it ever does."""
+    if response is not None:
+        response[0].headers.pop(RETRY_AFTER_HINT, None)
+
+
+def new_client() -> DynamoDBClient:
+    """A DynamoDB client with this module's retries and timeouts (read when it is built, so tests may change
+    them first)."""
     config = Config(
-        retries={"mode": "standard", "max_attempts": 3},
-        connect_timeout=2,
-        read_timeout=5,
+        retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
+        connect_timeout=CONNECT_TIMEOUT,
+        read_timeout=READ_TIMEOUT,
         tcp_keepalive=True,
     )
-    client: DynamoDBClient = boto3.client("dynamodb", config=config)
+    with _BUILD:
+        client: DynamoDBClient = _session().client("dynamodb", config=config)
+    client.meta.events.register_first("needs-retry.dynamodb", _ignore_retry_after_hint)
     return client
 
 
+# One client and one store per container, built once even when threads ask for them at the same time. A
+# client is thread-safe once built, but building clients is not, on one session (boto3's default session
+# included): this module builds its clients one at a time, on a session of its own.
+_BUILD = threading.RLock()
+
+
 @cache
-def get_store() -> MessageStore:
-    """The container's store on the configured table. Tests call ``get_store.cache_clear()``."""
+def _session() -> boto3.session.Session:
+    return boto3.session.Session()
+
+
+@cache
+def _client() -> DynamoDBClient:
+    return new_client()
+
+
+@cache
+def _store() -> MessageStore:
     return MessageStore(dynamodb_client(), get_settings().table_name)
+
+
+def dynamodb_client() -> DynamoDBClient:
+    """The container's DynamoDB client, built once (``reset`` forgets it)."""
+    with _BUILD:
+        return _client()
+
+
+def get_store() -> MessageStore:
+    """The container's store on the configured table, built once (``reset`` forgets it)."""
+    with _BUILD:
+        return _store()
 
 
 def reset() -> None:
     """Forgets the cached client and store (tests, after switching mocks or settings)."""
-    get_store.cache_clear()
-    dynamodb_client.cache_clear()
+    with _BUILD:
+        _store.cache_clear()
+        _client.cache_clear()
