@@ -718,6 +718,21 @@ def test_given_a_failed_condition_then_the_store_raises_not_found() -> None:
     stubber.assert_no_pending_responses()
 
 
+def test_given_an_add_whose_put_finds_its_own_message_then_the_earlier_attempt_landed_and_it_succeeds() -> (
+    None
+):
+    # Ids are unique, so the only item with this message's id is this write, done by an attempt whose answer
+    # was lost (a timeout, then botocore's retry): success, not a 500.
+    message_store, stubber = stubbed_store(
+        "TransactionCanceledException",
+        "add",
+        0,
+        modeled_fields={"CancellationReasons": [{"Code": "None"}, {"Code": "ConditionalCheckFailed"}]},
+    )
+    call_method(message_store, "add")
+    stubber.assert_no_pending_responses()
+
+
 @pytest.mark.parametrize(
     ("reasons", "raised"),
     [
@@ -726,8 +741,6 @@ def test_given_a_failed_condition_then_the_store_raises_not_found() -> None:
         pytest.param(["ProvisionedThroughputExceeded", "None"], store.Throttled, id="over-capacity"),
         # Another transaction on the same item at the same moment: no rate exceeded, worth sending again.
         pytest.param(["None", "TransactionConflict"], store.Unavailable, id="conflict"),
-        # A message id already taken is no missing thread: a plain failure, never a 404.
-        pytest.param(["None", "ConditionalCheckFailed"], store.StoreError, id="message-put-failed"),
     ],
 )
 def test_given_a_cancelled_add_transaction_then_the_store_raises_what_its_reasons_mean(

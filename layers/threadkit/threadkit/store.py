@@ -368,6 +368,16 @@ def _translate(
     return StoreError(str(exc))
 
 
+def _only_put_failed(exc: ClientError | BotoCoreError) -> bool:
+    """Whether a (check thread, put message) transaction failed only on the put's condition."""
+    if not isinstance(exc, ClientError):
+        return False
+    if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+        return False
+    reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+    return len(reasons) == 2 and reasons[0] in (None, "None") and reasons[1] == "ConditionalCheckFailed"
+
+
 class MessageStore:
     """Threads and their messages in one DynamoDB table. Every method is at most two requests."""
 
@@ -501,6 +511,10 @@ class MessageStore:
                 ]
             )
         except (ClientError, BotoCoreError) as exc:
+            if _only_put_failed(exc):
+                # The message's id is ours alone (ids.py), so an existing item with it is this very write,
+                # carried out by an attempt whose answer was lost (a timeout, then botocore's retry).
+                return
             raise _translate(exc, (ThreadMissing, None)) from exc
 
     def get_message(self, tenant: str, thread_id: str, message_id: str) -> MessageRecord:
