@@ -15,6 +15,7 @@ from bench import env
 from bench.paths import event_path
 from local.template import table_definition
 from threadkit import http, ids, keys, store
+from threadkit.client import Caller
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -106,7 +107,7 @@ def create_table(client: DynamoDBClient) -> None:
 
 def store_key(client: DynamoDBClient) -> None:
     """The sample events' API key, in the table, for ``TENANT``."""
-    keys.KeyStore(client, TABLE_NAME).create(TENANT, "bench", secret=api_key())
+    keys.KeyStore(TABLE_NAME, Caller(client, max_attempts=1)).create(TENANT, "bench", secret=api_key())
 
 
 def prime_key_cache() -> None:
@@ -147,4 +148,4 @@ def reset_event_thread(client: DynamoDBClient, message_ids: list[str]) -> None:
         client.delete_item(TableName=TABLE_NAME, Key={"pk": {"S": pk}, "sk": {"S": sk}})
     thread = store.ThreadRecord(id=thread_id, created_at=int(time.time()), metadata={"source": "bench"})
     messages = [text_message(thread_id, message_id) for message_id in message_ids]
-    store.MessageStore(client, TABLE_NAME).create_thread(TENANT, thread, messages)
+    store.MessageStore(TABLE_NAME, Caller(client, max_attempts=1)).create_thread(TENANT, thread, messages)

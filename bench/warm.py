@@ -2,7 +2,7 @@
 
 First each scenario runs once against moto's in-process mock, on a thread of 111 messages, and the DynamoDB
 calls it makes are recorded: the parameters and the parsed responses. Then, on the container's client
-(``threadkit.store.dynamodb_client()``) under a Stubber, the function and its baseline are called in turn,
+(``threadkit.client.dynamodb_client()``) under a Stubber, the function and its baseline are called in turn,
 ``calls`` times each after a warm-up, each call with a fresh copy of the event, the exact recorded responses
 queued and the API-key cache primed (so no key read). The baseline makes the same DynamoDB calls with the
 plain client (the recorded parameters) and returns a JSON string of what they answered: the difference is
@@ -25,7 +25,7 @@ from botocore.validate import validate_parameters
 from moto import mock_aws
 
 from bench import fixtures
-from threadkit import settings, store
+from threadkit import client, settings, store
 
 if TYPE_CHECKING:
     from botocore.model import OperationModel
@@ -200,15 +200,15 @@ def _record(cases: list[Scenario]) -> dict[str, list[Call]]:
     recorded: dict[str, list[Call]] = {}
     with mock_aws():
         store.reset()
-        client = store.dynamodb_client()
-        fixtures.create_table(client)
+        dynamodb = client.dynamodb_client()
+        fixtures.create_table(dynamodb)
         fixtures.prime_key_cache()
-        fixtures.reset_event_thread(client, [fixtures.event_message_id()])
+        fixtures.reset_event_thread(dynamodb, [fixtures.event_message_id()])
         create = _handler("create_message")
         for _ in range(THREAD_MESSAGES - 1):
             answer = create(fixtures.event("create_message"), fixtures.FakeContext())
             assert answer["statusCode"] == 200, answer
-        recorder = _Recorder(client)
+        recorder = _Recorder(dynamodb)
         try:
             for case in cases:
                 answer = _handler(case.function)(fixtures.copy_event(case.event), fixtures.FakeContext())
@@ -286,11 +286,11 @@ def measure(calls: int, progress: Callable[[str], None]) -> WarmResults:
     settings.get_settings.cache_clear()
     progress("warm calls: recording each scenario's DynamoDB calls against moto")
     recorded = _record(cases)
-    client = store.dynamodb_client()
+    dynamodb = client.dynamodb_client()
     context = fixtures.FakeContext()
     results = []
     for case in cases:
         progress(f"warm calls: {case.title}, {calls:,} calls each")
-        results.append(_measure_case(case, recorded[case.key], calls, client, context))
+        results.append(_measure_case(case, recorded[case.key], calls, dynamodb, context))
     store.reset()
     return WarmResults(results)

@@ -25,7 +25,7 @@ from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.dynamo_type import DynamoType
 
 from bench import env, fixtures
-from threadkit import http, settings, store
+from threadkit import client, http, settings, store
 
 if TYPE_CHECKING:
     from botocore.model import OperationModel
@@ -226,16 +226,16 @@ def measure(progress: Callable[[str], None], sizes: tuple[int, ...] = THREAD_SIZ
     settings.get_settings.cache_clear()
     with mock_aws():
         store.reset()
-        client = store.dynamodb_client()
-        fixtures.create_table(client)
-        fixtures.store_key(client)
-        fixtures.reset_event_thread(client, [fixtures.event_message_id()])
-        meter = Meter(client)
+        dynamodb = client.dynamodb_client()
+        fixtures.create_table(dynamodb)
+        fixtures.store_key(dynamodb)
+        fixtures.reset_event_thread(dynamodb, [fixtures.event_message_id()])
+        meter = Meter(dynamodb)
         try:
             # The operations first, while the table is small: moto copies the whole table for a transaction.
             progress("DynamoDB work: every operation once")
             operations = _operations(meter)
-            lists = _lists(meter, client, sizes, progress)
+            lists = _lists(meter, dynamodb, sizes, progress)
         finally:
             meter.close()
     store.reset()

@@ -6,8 +6,9 @@
 
 The table is ``TABLE_NAME`` (the stack's ``MessagesTableName`` output on AWS). Credentials and region are the
 usual AWS ones; ``AWS_ENDPOINT_URL_DYNAMODB`` points elsewhere. ``--local`` means the store of a running
-``make serve``: its embedded DynamoDB on 127.0.0.1, port ``LOCAL_DYNAMODB_PORT`` (default: the server's port
-plus one, 3001), table ``messages-local``. A secret is shown once, at creation; the table keeps its hash.
+``make serve`` on this machine, whatever its ``PORT``: the server says where its embedded DynamoDB listens
+in its data folder (``.data/server.json``, or ``LOCAL_DATA_DIR``). A secret is shown once, at creation; the
+table keeps its hash.
 """
 
 from __future__ import annotations
@@ -19,17 +20,29 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TextIO
 
-from local.store import DEFAULT_TABLE, DUMMY_CREDENTIALS, region_of
+from local.store import DUMMY_CREDENTIALS, region_of, running_server
 from threadkit import keys
+from threadkit.client import Caller
+
+TOOL_ATTEMPTS = 3
+
+
+class NoLocalServer(SystemExit):
+    """``--local`` without a running ``make serve`` to find."""
 
 
 def local_environment(environ: Mapping[str, str]) -> dict[str, str]:
     """The variables that point the tool at a running local server's embedded store."""
-    port = environ.get("LOCAL_DYNAMODB_PORT") or str(int(environ.get("PORT") or 3000) + 1)
+    advertised = running_server(environ)
+    if advertised is None:
+        raise NoLocalServer(
+            "No running local server found (start one with `make serve`; with LOCAL_DATA_DIR set, set it "
+            "here too)."
+        )
     return {
         **DUMMY_CREDENTIALS,
-        "AWS_ENDPOINT_URL_DYNAMODB": f"http://127.0.0.1:{port}",
-        "TABLE_NAME": environ.get("TABLE_NAME") or DEFAULT_TABLE,
+        "AWS_ENDPOINT_URL_DYNAMODB": advertised["dynamodb"],
+        "TABLE_NAME": advertised["table"],
     }
 
 
@@ -46,7 +59,7 @@ def key_store(environ: Mapping[str, str]) -> keys.KeyStore:
     table = environ.get("TABLE_NAME")
     if not table:
         raise SystemExit("Set TABLE_NAME to the stack's MessagesTableName output (or use --local).")
-    return keys.KeyStore(client, table)
+    return keys.KeyStore(table, Caller(client, max_attempts=TOOL_ATTEMPTS))
 
 
 def _when(timestamp: int | None) -> str:

@@ -19,24 +19,22 @@ import os
 import secrets
 import signal
 import socket
-import socketserver
 import string
 import sys
 import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 from urllib.parse import parse_qsl, urlsplit
 
 from local import keys as keys_tool
-from local import openapi
+from local import openapi, wire
 from local.routes import FunctionSpec, Handler, Match, RouteTable, function_specs, load_handler
 from local.store import Store, StoreError, start_store
 from local.template import (
@@ -71,11 +69,26 @@ class LocalError(RuntimeError):
 
 class PortInUse(LocalError):
     def __init__(self, host: str, port: int) -> None:
+        free = free_port_near(host, port)
         super().__init__(
             f"Port {port} on {host} is already in use: stop what is using it, or pick another port, "
-            f"e.g. PORT={port + 1 if port < 65535 else 3001} .venv/bin/python -m local.serve"
+            f"e.g. PORT={free} make serve"
         )
         self.port = port
+
+
+def free_port_near(host: str, port: int) -> int:
+    """The first port after ``port`` that can be bound on ``host`` now (the embedded store takes a port of its
+    own, chosen when it starts, so any free port will do)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    for candidate in range(port + 1, min(port + 200, 65535)):
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind((host, candidate))
+            except OSError:
+                continue
+            return candidate
+    return 0
 
 
 # --- Lambda's side: context, environment, invocation --------------------------------------------------------
@@ -84,7 +97,7 @@ class PortInUse(LocalError):
 class LambdaContext:
     """What a Python handler gets as ``context`` in Lambda (the fields Powertools and handlers read)."""
 
-    def __init__(self, spec: FunctionSpec, region: str) -> None:
+    def __init__(self, spec: FunctionSpec, region: str, timeout_s: float) -> None:
         self.function_name = spec.name
         self.function_version = "$LATEST"
         self.memory_limit_in_mb = spec.memory_mb
@@ -94,19 +107,33 @@ class LambdaContext:
         self.log_stream_name = f"{time.strftime('%Y/%m/%d')}/[$LATEST]{uuid.uuid4().hex}"
         self.identity = None
         self.client_context = None
-        self._deadline = time.monotonic() + spec.timeout_s
+        self._deadline = time.monotonic() + timeout_s
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
+LOCAL_FUNCTION_TIMEOUT = 300.0
+"""Seconds a function may take locally (``LOCAL_FUNCTION_TIMEOUT``). Lambda stops a function at its
+Timeout; locally nothing stops it, and its context says it has this long: a busy laptop is slow, not
+failing."""
+
+
 class Function:
     """One function's container: its handler, called one request at a time."""
 
-    def __init__(self, spec: FunctionSpec, handler: Handler, region: str, init_lock: threading.Lock) -> None:
+    def __init__(
+        self,
+        spec: FunctionSpec,
+        handler: Handler,
+        region: str,
+        init_lock: threading.Lock,
+        timeout_s: float = LOCAL_FUNCTION_TIMEOUT,
+    ) -> None:
         self.spec = spec
         self.handler = handler
         self.region = region
+        self.timeout_s = max(float(spec.timeout_s), timeout_s)
         self.lock = threading.Lock()
         self._init_lock = init_lock
         self._warm = False
@@ -114,11 +141,11 @@ class Function:
     def invoke(self, event: dict[str, Any]) -> Any:
         with self.lock:
             if self._warm:
-                return self.handler(event, LambdaContext(self.spec, self.region))
+                return self.handler(event, LambdaContext(self.spec, self.region, self.timeout_s))
             # A cold start's first call builds clients and caches that functions may share in this process:
             # one at a time, so that no two build them at once (boto3's session is not thread-safe).
             with self._init_lock:
-                result = self.handler(event, LambdaContext(self.spec, self.region))
+                result = self.handler(event, LambdaContext(self.spec, self.region, self.timeout_s))
                 self._warm = True
                 return result
 
@@ -320,119 +347,16 @@ def proxy_answer(result: Any, request_id: str) -> Answer:
 # --- the server ---------------------------------------------------------------------------------------------
 
 
-class _BadBody(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 1024  # http.server's 5 resets clients under modest concurrency
-    app: LocalServer
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind looks up the host's FQDN, which can stall on a machine without DNS.
-        socketserver.TCPServer.server_bind(self)
-        host, port = self.server_address[:2]
-        self.server_name = str(host)
-        self.server_port = int(port)
-
-
-class _IPv6HTTPServer(_HTTPServer):
-    address_family = socket.AF_INET6
-
-
-class _RequestHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as API Gateway offers
-    server_version = "local.serve"
-    sys_version = ""
-    timeout = 120  # seconds an idle keep-alive connection is kept
-    # Answers go out at once: with keep-alive, Nagle's algorithm and delayed ACKs add ~40 ms per request.
-    disable_nagle_algorithm = True
-    server: _HTTPServer
-
-    def __getattr__(self, name: str) -> Callable[[], None]:
-        # Every method reaches the routes (an unknown one gets the $default route's 404, as on API Gateway).
-        if name.startswith("do_") and name[3:].isalpha():
-            return self._dispatch
-        raise AttributeError(name)
-
-    def _dispatch(self) -> None:
-        app = self.server.app
-        started = time.monotonic()
-        try:
-            body = self._read_body()
-        except _BadBody as exc:
-            self.close_connection = True
-            self._write(gateway_error(exc.status, exc.message, request_id()))
-            return
-        request = Request(
-            method=self.command,
-            target=self.path,
-            headers=list(self.headers.items()),
-            body=body,
-            source_ip=str(self.client_address[0]),
-            protocol=self.request_version,
-            port=app.port,
-        )
-        answer, label = app.answer(request)
-        self._write(answer)
-        if app.log_requests:
-            elapsed = (time.monotonic() - started) * 1000
-            print(
-                f"{request.method} {self.path} -> {answer.status} [{label}] {elapsed:.0f} ms",
-                file=app.out,
-                flush=True,
-            )
-
-    def _read_body(self) -> bytes:
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            return self._read_chunks()
-        declared = self.headers.get("Content-Length")
-        if declared is None:
-            return b""
-        if not declared.strip().isdigit():
-            raise _BadBody(400, "Bad Request")
-        length = int(declared)
-        if length > MAX_BODY:
-            raise _BadBody(413, "Request Entity Too Large")
-        return self.rfile.read(length) if length else b""
-
-    def _read_chunks(self) -> bytes:
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            line = self.rfile.readline(65537).split(b";", 1)[0].strip()
-            try:
-                length = int(line, 16)
-            except ValueError:
-                raise _BadBody(400, "Bad Request") from None
-            if length == 0:
-                while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
-                    pass  # trailers
-                return b"".join(chunks)
-            size += length
-            if size > MAX_BODY:
-                raise _BadBody(413, "Request Entity Too Large")
-            chunks.append(self.rfile.read(length))
-            self.rfile.readline(65537)
-
-    def _write(self, answer: Answer) -> None:
-        self.send_response(answer.status)
-        for name, value in answer.headers:
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(answer.body)))
-        if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        if self.command != "HEAD" and answer.body:
-            self.wfile.write(answer.body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # requests are logged by _dispatch, when asked
+def _as_request(incoming: wire.Incoming, port: int) -> Request:
+    return Request(
+        method=incoming.method,
+        target=incoming.target,
+        headers=incoming.headers,
+        body=incoming.body,
+        source_ip=incoming.peer,
+        protocol=incoming.http_version,
+        port=port,
+    )
 
 
 class LocalServer:
@@ -462,7 +386,7 @@ class LocalServer:
         self.environment: dict[str, str] = {}
         self.openapi_body = b""
         self.local_key: str | None = None
-        self._httpd: _HTTPServer | None = None
+        self._httpd: wire.Listener | None = None
         self._thread: threading.Thread | None = None
         self._saved_env: dict[str, str | None] = {}
 
@@ -478,7 +402,7 @@ class LocalServer:
     def start(self) -> LocalServer:
         try:
             self._bind()
-            self.store = start_store(os.environ, self.template)
+            self.store = start_store(os.environ, self.template, notice=self._notice)
             self._set_environment(self.store.environment)
             self.local_key = keys_tool.provision(
                 keys_tool.key_store({**os.environ, "TABLE_NAME": self.store.table_name}),
@@ -489,9 +413,12 @@ class LocalServer:
             self.environment = function_environment(self.template, specs, self.store, os.environ)
             self._set_environment(self.environment)
             init_lock = threading.Lock()
+            timeout = float(os.environ.get("LOCAL_FUNCTION_TIMEOUT") or LOCAL_FUNCTION_TIMEOUT)
             for name in self.routes.functions():
                 spec = specs[name]
-                self.functions[name] = Function(spec, load_handler(spec), self.store.region, init_lock)
+                self.functions[name] = Function(
+                    spec, load_handler(spec), self.store.region, init_lock, timeout
+                )
             self.openapi_body = openapi.render(openapi.build_document(self.template, self.root)).encode()
         except BaseException:
             self.stop()
@@ -501,19 +428,21 @@ class LocalServer:
             target=self._httpd.serve_forever, args=(0.1,), name="local-api", daemon=True
         )
         self._thread.start()
+        self.store.advertise(self.base_url)
         return self
 
+    def _notice(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
     def _bind(self) -> None:
-        server_class = _IPv6HTTPServer if ":" in self.host else _HTTPServer
         try:
-            self._httpd = server_class((self.host, self.requested_port), _RequestHandler)
+            self._httpd = wire.Listener((self.host, self.requested_port), self._respond)
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
                 raise PortInUse(self.host, self.requested_port) from None
             raise LocalError(
                 f"cannot listen on {self.host}:{self.requested_port}: {exc.strerror or exc}"
             ) from None
-        self._httpd.app = self
         self.port = int(self._httpd.server_address[1])
 
     def _set_environment(self, values: Mapping[str, str]) -> None:
@@ -528,6 +457,7 @@ class LocalServer:
                 httpd.shutdown()
                 self._thread.join(timeout=5)
                 self._thread = None
+            httpd.close_connections()
             httpd.server_close()
         store, self.store = self.store, None
         if store is not None:
@@ -546,6 +476,19 @@ class LocalServer:
         self.stop()
 
     # --- one request
+
+    def _respond(self, incoming: wire.Incoming) -> wire.Outgoing:
+        started = time.monotonic()
+        request = _as_request(incoming, self.port)
+        answer, label = self.answer(request)
+        if self.log_requests:
+            elapsed = (time.monotonic() - started) * 1000
+            print(
+                f"{request.method} {request.target} -> {answer.status} [{label}] {elapsed:.0f} ms",
+                file=self.out,
+                flush=True,
+            )
+        return wire.Outgoing(answer.status, answer.headers, answer.body)
 
     def answer(self, request: Request) -> tuple[Answer, str]:
         """The response to ``request`` and what answered it (a route key, or the server itself)."""
@@ -638,9 +581,6 @@ def main(environ: Mapping[str, str] | None = None) -> int:
     if not port_text.isdigit() or int(port_text) > 65535:
         print(f"PORT must be a number from 0 to 65535, not {port_text!r}", file=sys.stderr)
         return 1
-    if "LOCAL_DYNAMODB_PORT" not in env and environ is None:
-        # The key tool finds a running server's store here (python -m local.keys --local).
-        os.environ["LOCAL_DYNAMODB_PORT"] = str(int(port_text) + 1 if int(port_text) else 0)
     server = LocalServer(host, int(port_text), log_requests=True)
     with _stop_on_signals():
         try:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,6 +16,12 @@ from threadkit import keys
 TEST_KEY = keys.ApiKey(key_id="key_tests", tenant=TEST_TENANT, name="tests", created_at=0, revoked_at=None)
 
 TABLE_NAME = "messages-test"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Local servers started by the tests keep their data in memory, never in the project's .data folder (a
+    test that wants a folder sets LOCAL_DATA_DIR itself)."""
+    os.environ["LOCAL_DATA_DIR"] = "memory"
 
 
 @pytest.fixture(autouse=True)
@@ -36,6 +43,9 @@ def _aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB", raising=False)
+    # The deployed budget (a live server of this session sets its own, locally generous one).
+    for budget in ("DYNAMODB_CONNECT_TIMEOUT", "DYNAMODB_READ_TIMEOUT", "DYNAMODB_MAX_ATTEMPTS"):
+        monkeypatch.delenv(budget, raising=False)
     settings.get_settings.cache_clear()
     store.reset()
     # The container already knows the tests' key (as after its first request), for as long as the test
@@ -74,8 +84,8 @@ class RequestCounter:
 @pytest.fixture
 def dynamodb_requests(table: Any) -> RequestCounter:
     """Counts the DynamoDB API calls the functions make (botocore's before-call event)."""
-    from threadkit import store
+    from threadkit import client
 
     counter = RequestCounter()
-    store.dynamodb_client().meta.events.register("before-call.dynamodb", counter)
+    client.dynamodb_client().meta.events.register("before-call.dynamodb", counter)
     return counter

@@ -17,7 +17,8 @@ from local import keys as keys_tool
 from tests.conftest import TABLE_NAME
 from tests.support.events import Answer, call, http_event
 from tests.test_events import EVENTS, handler_of, load, route_of
-from threadkit import http, keys, store
+from threadkit import client, http, keys
+from threadkit.client import Caller
 
 EVENT_FILES = sorted(p for p in EVENTS.glob("*.json") if p.stem != "purge_threads")
 UNAUTHORIZED = {
@@ -46,14 +47,14 @@ class Reads:
 @pytest.fixture
 def keyed(table: Any, monkeypatch: pytest.MonkeyPatch) -> Reads:
     """Keys for tenants a and b and a revoked one in the table; an empty key cache; a log of every call."""
-    key_store = keys.KeyStore(table, TABLE_NAME)
+    key_store = keys.KeyStore(TABLE_NAME, Caller(table))
     key_store.create("a", "tenant a", secret=KEY_A)
     key_store.create("b", "tenant b", secret=KEY_B)
     _, revoked = key_store.create("a", "revoked", secret=REVOKED)
     key_store.revoke(revoked.key_id)
     monkeypatch.setattr(http, "_key_cache", keys.KeyCache())
     reads = Reads()
-    store.dynamodb_client().meta.events.register("provide-client-params.dynamodb", reads)
+    client.dynamodb_client().meta.events.register("provide-client-params.dynamodb", reads)
     return reads
 
 
@@ -157,7 +158,7 @@ def test_a_revoked_key_stops_working_within_the_cache_time(
 ) -> None:
     now = [1000.0]
     monkeypatch.setattr(http, "_key_cache", keys.KeyCache(clock=lambda: now[0]))
-    key_store = keys.KeyStore(table, TABLE_NAME)
+    key_store = keys.KeyStore(TABLE_NAME, Caller(table))
     _, key = key_store.create("a", "soon revoked", secret=KEY_A)
     event = _with_headers(load(EVENTS / "create_thread.json"), authorization=f"Bearer {KEY_A}")
     assert _send(event).status == 200
@@ -266,7 +267,7 @@ def test_a_body_larger_than_the_api_accepts_is_413_before_any_work(keyed: Reads)
 
 
 def test_the_table_keeps_only_a_hash_of_each_secret(table: Any) -> None:
-    secret, key = keys.KeyStore(table, TABLE_NAME).create("acme", "ci")
+    secret, key = keys.KeyStore(TABLE_NAME, Caller(table)).create("acme", "ci")
     assert keys.is_plausible(secret)
     assert secret.startswith("sk-")
     items = table.scan(TableName=TABLE_NAME)["Items"]
@@ -289,7 +290,7 @@ def test_the_key_tool_creates_lists_without_secrets_and_revokes(table: Any) -> N
     assert code == 0
     secret = created.split("secret (shown once): ", 1)[1].strip()
     key_id = created.split()[0]
-    assert keys.KeyStore(table, TABLE_NAME).lookup(secret) is not None
+    assert keys.KeyStore(TABLE_NAME, Caller(table)).lookup(secret) is not None
 
     code, listed = _tool(["list"], env)
     assert code == 0
@@ -301,7 +302,7 @@ def test_the_key_tool_creates_lists_without_secrets_and_revokes(table: Any) -> N
     code, revoked = _tool(["revoke", key_id], env)
     assert code == 0
     assert f"{key_id} revoked at" in revoked
-    looked_up = keys.KeyStore(table, TABLE_NAME).lookup(secret)
+    looked_up = keys.KeyStore(TABLE_NAME, Caller(table)).lookup(secret)
     assert looked_up is not None
     assert not looked_up.active
     assert _tool(["revoke", "key_000000000000"], env)[0] == 1

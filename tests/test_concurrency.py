@@ -2,35 +2,26 @@
 
 A Powertools resolver (a function's handler) serves one request at a time, like a Lambda container; but the
 store, the ids and boto3's client must be right when many containers write to one thread at once. These tests
-run the domain functions (``threadkit.messages``) from real threads in this process, against moto's server in
-a child process (a real HTTP endpoint with many connections open at once; inside, it runs one request at a
-time, each atomic, as DynamoDB's are: see ``SERIALIZED_MOTO_SERVER``), with the table ``template.yaml``
-declares. The threads share one container-wide client and store, built while they race for it.
+run the domain functions (``threadkit.messages``) from real threads in this process, against the embedded
+DynamoDB that ``make serve`` runs (a real HTTP endpoint with many connections open at once, each request
+atomic, as DynamoDB's are), with the table ``template.yaml`` declares. The threads share one container-wide
+client and store, built while they race for it.
 """
 
 from __future__ import annotations
 
 import itertools
-import socket
-import subprocess
-import sys
-import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from functools import cache
-from typing import IO, TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import boto3
 import pytest
-from botocore.config import Config
 
+from tests.support.embedded import admin_client, embedded_store, functions_on, new_table
 from tests.support.events import TEST_TENANT
-from tests.support.template import table_definition
-from threadkit import errors, messages, settings, store, threads
+from threadkit import errors, messages, store, threads
 from threadkit.models import CreateMessageRequest, CreateThreadRequest, Message, ModifyMessageRequest, Order
 
 if TYPE_CHECKING:
@@ -38,183 +29,24 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-READY_TIMEOUT = 20.0
-REGION = "us-east-1"
 TENANT = TEST_TENANT
 
 
-# --- moto's server in a child process ---------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@cache
-def admin_client(endpoint: str) -> DynamoDBClient:
-    """A plain client for the tests' own reads and writes on the server (no retries, generous timeouts)."""
-    client: DynamoDBClient = boto3.session.Session().client(
-        "dynamodb",
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=Config(
-            retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=1, read_timeout=60
-        ),
-    )
-    return client
-
-
-def _wait_until_ready(
-    endpoint: str, process: subprocess.Popen[bytes], log: IO[bytes], timeout: float
-) -> None:
-    """Polls the server with a cheap request until it answers; fails after ``timeout`` seconds, or at once
-    if the process ended."""
-    client = admin_client(endpoint)
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            client.list_tables(Limit=1)
-            return
-        except Exception:
-            if process.poll() is not None:
-                log.seek(0)
-                raise RuntimeError(
-                    f"moto's server ended: {log.read()[-2000:].decode(errors='replace')}"
-                ) from None
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"moto's server did not answer within {timeout} s") from None
-            time.sleep(0.05)
-
-
-# ``python -m moto.server``, with two changes to moto's DynamoDB, neither of which alters what it answers:
-#
-# * moto's server takes connections in many threads, but its DynamoDB is not thread-safe (a transaction
-#   deep-copies its tables while other requests change them, and fails with a bare 500, "dictionary changed
-#   size during iteration"). So each request runs under one lock: inside moto one request at a time, each
-#   atomic, as DynamoDB's requests are; the clients stay concurrent;
-# * to undo a failed transaction, moto deep-copies every table it names, once per item: 800 creates in one
-#   thread would copy 640,000 items. With the requests serialized, keeping the partitions' item maps (the
-#   items a put or delete replaces stay untouched) and copies of the items an update changes in place undoes
-#   the same, in microseconds.
-SERIALIZED_MOTO_SERVER = """
-import copy, sys, threading
-from moto import server
-from moto.dynamodb import models
-from moto.dynamodb.models.dynamo_type import DynamoType
-from moto.dynamodb.models.table import Table
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication
-
-class KeepTables:
-    @staticmethod
-    def deepcopy(value, memo=None):
-        return value if isinstance(value, Table) else copy.deepcopy(value, memo)
-
-models.copy = KeepTables
-transact = models.DynamoDBBackend.transact_write_items
-
-def transact_write_items(self, transact_items):
-    saved = {}
-    for entry in transact_items:
-        kind, op = next(iter(entry.items()))
-        table = self.tables.get(op.get("TableName"))
-        if table is None:
-            continue
-        if table.range_key_attr is None:  # no such table here: moto's own way
-            saved.setdefault(table.name, (table, copy.deepcopy(dict(table.items))))
-            continue
-        if table.name not in saved:
-            saved[table.name] = (table, {h: dict(rs) for h, rs in table.items.items()})
-        if kind == "Update":
-            hash_value = DynamoType(op["Key"][table.hash_key_attr])
-            range_value = DynamoType(op["Key"][table.range_key_attr])
-            item = table.items.get(hash_value, {}).get(range_value)
-            if item is not None:
-                saved[table.name][1][hash_value][range_value] = copy.deepcopy(item)
-    try:
-        return transact(self, transact_items)
-    except BaseException:
-        for table, items in saved.values():
-            table.items.clear()
-            table.items.update(items)
-        raise
-
-models.DynamoDBBackend.transact_write_items = transact_write_items
-lock = threading.Lock()
-dispatch = DomainDispatcherApplication.__call__
-
-def one_at_a_time(self, environ, start_response):
-    with lock:
-        return dispatch(self, environ, start_response)
-
-DomainDispatcherApplication.__call__ = one_at_a_time
-server.main(sys.argv[1:])
-"""
-
-
-@contextmanager
-def moto_server(timeout: float = READY_TIMEOUT) -> Iterator[str]:
-    """moto's server (``python -m moto.server -H 127.0.0.1 -p <port>``, changed as said above) on a free
-    loopback port, waited for with a bound; yields its endpoint and stops it at the end. Its log goes to a
-    temporary file (a pipe that nobody reads would fill up and stall it)."""
-    port = _free_port()
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(
-            [sys.executable, "-c", SERIALIZED_MOTO_SERVER, "-H", "127.0.0.1", "-p", str(port)],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            endpoint = f"http://127.0.0.1:{port}"
-            _wait_until_ready(endpoint, process, log, timeout)
-            yield endpoint
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=1)
-            except subprocess.TimeoutExpired:  # connections kept alive can hold it: it has nothing to save
-                process.kill()
-                process.wait()
-
-
-@contextmanager
-def functions_on(endpoint: str, table_name: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Points the functions' settings and store at ``table_name`` on the server at ``endpoint``, with a fresh
-    client and store. The store's timeouts are DynamoDB's (tests/test_faults.py checks them); here they are
-    relaxed, because moto on a busy test machine can be slower than that, and moto ignores the
-    ClientRequestToken that makes DynamoDB's transactions idempotent when a timed-out one is retried."""
-    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", endpoint)
-    monkeypatch.setenv("TABLE_NAME", table_name)
-    monkeypatch.setattr(store, "CONNECT_TIMEOUT", 5.0)
-    monkeypatch.setattr(store, "READ_TIMEOUT", 60.0)
-    settings.get_settings.cache_clear()
-    store.reset()
-    try:
-        yield
-    finally:
-        settings.get_settings.cache_clear()
-        store.reset()
-
-
 @pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    with moto_server() as endpoint:
+def store_endpoint() -> Iterator[str]:
+    with embedded_store() as endpoint:
         yield endpoint
 
 
 @pytest.fixture
-def server_table(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[DynamoDBClient, str]]:
-    """A fresh table (the template's) on the server, the functions pointed at it; yields the tests' own
+def server_table(
+    store_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[DynamoDBClient, str]]:
+    """A fresh table (the template's) on the store, the functions pointed at it; yields the tests' own
     client and the table's name."""
-    admin = admin_client(moto_endpoint)
-    table_name = f"concurrency-{uuid.uuid4().hex[:12]}"
-    admin.create_table(TableName=table_name, **table_definition())
-    with functions_on(moto_endpoint, table_name, monkeypatch):
+    admin = admin_client(store_endpoint)
+    table_name = new_table(store_endpoint, "concurrency")
+    with functions_on(store_endpoint, table_name, monkeypatch):
         yield admin, table_name
     admin.delete_table(TableName=table_name)
 
@@ -291,7 +123,7 @@ def message_keys(items: list[dict[str, Any]]) -> list[str]:
 # --- the test server ---------------------------------------------------------------------------------------
 
 
-def test_the_test_server_undoes_a_cancelled_transaction_as_dynamodb_does(
+def test_the_embedded_store_undoes_a_cancelled_transaction_as_dynamodb_does(
     server_table: tuple[DynamoDBClient, str],
 ) -> None:
     admin, table_name = server_table

@@ -337,8 +337,10 @@ def test_create_in_a_thread_id_this_api_never_minted_is_404_without_a_request(th
 @pytest.mark.parametrize(
     "raw_body",
     [
-        pytest.param("", id="empty"),
         pytest.param("   ", id="whitespace"),
+        pytest.param('{"role": "user", "content": NaN}', id="nan"),
+        pytest.param('{"role": "user", "content": "hi", "metadata": {"k": Infinity}}', id="infinity"),
+        pytest.param('{"role": "user", "content": -Infinity}', id="minus-infinity"),
         pytest.param("{", id="truncated-object"),
         pytest.param("role=user&content=hi", id="form-encoded"),
         pytest.param("{'role': 'user'}", id="single-quotes"),
@@ -365,11 +367,16 @@ def test_create_with_body_that_is_an_array_of_a_valid_object_is_400_unparsable()
 
 
 @pytest.mark.usefixtures("no_dynamodb")
-def test_create_without_body_is_400_unparsable() -> None:
+def test_create_without_body_is_the_400_for_a_missing_role() -> None:
+    # No body reads as {} (as OpenAI read it): then the first required field is missing.
     event = create_event()
     assert "body" not in event
 
-    assert_error(send_create(event), 400, error(UNPARSABLE))
+    assert_error(
+        send_create(event),
+        400,
+        error("Missing required parameter: 'role'.", param="role", code="missing_required_parameter"),
+    )
 
 
 @pytest.mark.usefixtures("no_dynamodb")
@@ -548,12 +555,12 @@ def test_create_without_body_is_400_unparsable() -> None:
         ),
         pytest.param(
             _body(content=[{"type": "text", "text": ""}]),
-            error("Message content must be non-empty.", param="content"),
+            error("Message content must be non-empty.", param="content[0].text"),
             id="empty-text-part",
         ),
         pytest.param(
             _body(content=[{"type": "text", "text": "a"}, {"type": "text", "text": ""}]),
-            error("Message content must be non-empty.", param="content"),
+            error("Message content must be non-empty.", param="content[1].text"),
             id="second-text-part-empty",
         ),
         pytest.param(

@@ -307,7 +307,7 @@ def test_modify_with_invalid_body_is_400_without_touching_the_table(
 
 
 @pytest.mark.usefixtures("no_dynamodb")
-@pytest.mark.parametrize("raw_body", ["", "{", "[]", "null", '"metadata"', "5"])
+@pytest.mark.parametrize("raw_body", ["{", "[]", "null", '"metadata"', "5", '{"metadata": NaN}'])
 def test_modify_with_body_that_is_not_a_json_object_is_400_unparsable(raw_body: str) -> None:
     answer = send_modify(modify_event(UNKNOWN_MESSAGE, raw_body=raw_body))
 

@@ -1,33 +1,34 @@
-"""DynamoDB's faults: retried within the functions' time budget, then a 429 or a 503 with Retry-After.
+"""DynamoDB's faults on the wire: retried within the functions' time budget, then a 429 or a 503 with
+Retry-After, and nothing written.
 
-Every operation's DynamoDB calls go through botocore's own retry logic ("standard" mode, see
-``store.new_client``). The faults are injected in botocore's ``before-send`` event, where a request is about
-to go on the wire: a handler there answers an attempt with DynamoDB's error response (or raises what the HTTP
-layer raises on a timeout or a lost connection) instead of sending it, and counts every attempt. What passes
-through goes to moto's server in a child process. So botocore decides, as in production, what to retry, how
-often and how long to wait; only its sleep is recorded instead of slept.
+Every operation's DynamoDB calls go through the store's own retries (``threadkit.client.Caller``; botocore
+makes one attempt per call). The faults are injected in botocore's ``before-send`` event, where a request is
+about to go on the wire: a handler there answers an attempt with DynamoDB's error response (or an HTML page
+from a proxy, or raises what the HTTP layer raises on a timeout or a lost connection) instead of sending it,
+and counts every attempt. What passes through goes to the embedded DynamoDB in a child process. The waits
+between attempts are recorded instead of slept.
 
-What the client sees when the retries run out (CONTRACT.md, "Errors"; README, "The contract"):
+What the client sees when the retries run out (docs/contract.md, "Errors"; README, "Retries"):
 
 * throttling (ProvisionedThroughputExceeded, ThrottlingException, RequestLimitExceeded, a transaction
   cancelled for throttling): 429 ``rate_limit_exceeded``;
-* DynamoDB failing or unreachable (InternalServerError, ServiceUnavailable, a 5xx from a gateway, connect and
+* DynamoDB failing or unreachable (InternalServerError, ServiceUnavailable, any 5xx, HTML or not, connect and
   read timeouts, refused or reset connections) and a conflicting transaction: 503 ``service_unavailable``;
-* both with ``Retry-After``, in the error envelope, and nothing written; never a 500 with a stack.
+* both with ``Retry-After``, in the error envelope, and nothing written; never a 500 with a stack. A write
+  whose attempt may have reached DynamoDB (a lost answer, a 5xx) is read back before the answer: here it was
+  never sent, so the read finds nothing and the 503 stands (``tests/test_outcomes.py`` has the writes that
+  did land).
 """
 
 from __future__ import annotations
 
 import json
 import socket
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-import botocore.endpoint
 import create_thread
 import delete_message
 import delete_thread
@@ -62,11 +63,11 @@ from tests.support.api import (
     send_modify,
     text_part,
 )
+from tests.support.embedded import admin_client, embedded_store, functions_on
 from tests.support.events import TEST_TENANT, Answer, http_event
 from tests.support.template import functions, table_definition, template
 from tests.support.threads import is_thread_id
-from tests.test_concurrency import admin_client, functions_on, moto_server
-from threadkit import messages, settings, store, threads
+from threadkit import client, messages, settings, store, threads
 from threadkit.models import CreateMessageRequest, CreateThreadRequest
 
 if TYPE_CHECKING:
@@ -88,34 +89,48 @@ FAULT_TABLE = "faults-test"
 # --- the server, the attempts and the waits ---------------------------------------------------------------
 
 
+ATTEMPTS = 3
+
+
 @pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    with moto_server() as endpoint:
+def store_endpoint() -> Iterator[str]:
+    with embedded_store() as endpoint:
         yield endpoint
 
 
 @pytest.fixture(scope="module")
-def fault_table(moto_endpoint: str) -> Iterator[str]:
+def fault_table(store_endpoint: str) -> Iterator[str]:
     """One table (the template's) for the module; each test works in threads of its own."""
-    admin = admin_client(moto_endpoint)
+    admin = admin_client(store_endpoint)
     name = FAULT_TABLE
     admin.create_table(TableName=name, **table_definition())
     yield name
     admin.delete_table(TableName=name)
 
 
+# The deployed number of attempts, and timeouts that fit the handlers' 10 s context yet leave a loaded
+# machine's embedded store seconds to answer.
+BUDGET = {
+    "DYNAMODB_CONNECT_TIMEOUT": "2",
+    "DYNAMODB_READ_TIMEOUT": "5",
+    "DYNAMODB_MAX_ATTEMPTS": str(ATTEMPTS),
+}
+
+
 @pytest.fixture
-def server(moto_endpoint: str, fault_table: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[DynamoDBClient]:
-    """The functions on the server's table; yields the tests' own client on it."""
-    with functions_on(moto_endpoint, fault_table, monkeypatch):
-        yield admin_client(moto_endpoint)
+def server(
+    store_endpoint: str, fault_table: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[DynamoDBClient]:
+    """The functions on the store's table; yields the tests' own client on it."""
+    with functions_on(store_endpoint, fault_table, monkeypatch, BUDGET):
+        yield admin_client(store_endpoint)
 
 
 @pytest.fixture
 def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """The waits botocore's retries ask for, recorded instead of slept (botocore's endpoint sleeps them)."""
+    """The waits between attempts, recorded instead of slept."""
     recorded: list[float] = []
-    monkeypatch.setattr(botocore.endpoint, "time", SimpleNamespace(sleep=recorded.append))
+    monkeypatch.setattr(client, "pause", recorded.append)
     return recorded
 
 
@@ -154,7 +169,7 @@ class Faults:
 @pytest.fixture
 def faults(server: DynamoDBClient) -> Faults:
     handler = Faults()
-    store.dynamodb_client().meta.events.register("before-send.dynamodb", handler)
+    client.dynamodb_client().meta.events.register("before-send.dynamodb", handler)
     return handler
 
 
@@ -187,9 +202,8 @@ def gateway_error(status: int) -> Respond:
     """A 5xx that is not DynamoDB's own answer (a proxy's HTML page)."""
 
     def respond(request: AWSPreparedRequest) -> AWSResponse:
-        return AWSResponse(
-            request.url, status, _headers({"Content-Type": "text/html"}), _Body(b"<html>Bad Gateway</html>")
-        )
+        page = f"<html><body><h1>{status}</h1>Server Error</body></html>".encode()
+        return AWSResponse(request.url, status, _headers({"Content-Type": "text/html"}), _Body(page))
 
     return respond
 
@@ -222,28 +236,30 @@ class Fault:
     name: str
     respond: Respond
     status: int
-    retried: bool
+    lost: bool = False
+    """The attempt may have reached DynamoDB (its answer lost or a 5xx): a failed write is read back."""
 
 
 FAULTS = [
-    Fault("throughput-exceeded", dynamodb_error(400, "ProvisionedThroughputExceededException"), 429, True),
-    Fault("throttling", dynamodb_error(400, "ThrottlingException"), 429, True),
-    Fault("request-limit", dynamodb_error(400, "RequestLimitExceeded"), 429, True),
-    Fault("internal-server-error", dynamodb_error(500, "InternalServerError"), 503, True),
-    Fault("service-unavailable", dynamodb_error(503, "ServiceUnavailable"), 503, True),
-    Fault("bad-gateway", gateway_error(502), 503, True),
-    Fault("read-timeout", raising(ReadTimeoutError), 503, True),
-    Fault("connect-timeout", raising(ConnectTimeoutError), 503, True),
-    Fault("unreachable", raising(EndpointConnectionError), 503, True),
-    Fault("connection-reset", raising(ConnectionClosedError), 503, True),
+    Fault("throughput-exceeded", dynamodb_error(400, "ProvisionedThroughputExceededException"), 429),
+    Fault("throttling", dynamodb_error(400, "ThrottlingException"), 429),
+    Fault("request-limit", dynamodb_error(400, "RequestLimitExceeded"), 429),
+    Fault("internal-server-error", dynamodb_error(500, "InternalServerError"), 503, lost=True),
+    Fault("service-unavailable", dynamodb_error(503, "ServiceUnavailable"), 503, lost=True),
+    Fault("bad-gateway", gateway_error(502), 503, lost=True),
+    Fault("html-500", gateway_error(500), 503, lost=True),
+    Fault("read-timeout", raising(ReadTimeoutError), 503, lost=True),
+    Fault("connect-timeout", raising(ConnectTimeoutError), 503),
+    Fault("unreachable", raising(EndpointConnectionError), 503),
+    Fault("connection-reset", raising(ConnectionClosedError), 503, lost=True),
 ]
-# A single-item write that met a transaction in progress on its item: botocore does not retry it.
-CONFLICTS = [Fault("transaction-conflict", dynamodb_error(400, "TransactionConflictException"), 503, False)]
-# A cancelled transaction says why per item; botocore retries none of them.
+# A single-item write that met a transaction in progress on its item.
+CONFLICTS = [Fault("transaction-conflict", dynamodb_error(400, "TransactionConflictException"), 503)]
+# A cancelled transaction says why per item.
 CANCELLATIONS = [
-    Fault("cancelled-throttling", cancelled("ThrottlingError"), 429, False),
-    Fault("cancelled-throughput", cancelled("ProvisionedThroughputExceeded"), 429, False),
-    Fault("cancelled-conflict", cancelled("TransactionConflict"), 503, False),
+    Fault("cancelled-throttling", cancelled("ThrottlingError"), 429),
+    Fault("cancelled-throughput", cancelled("ProvisionedThroughputExceeded"), 429),
+    Fault("cancelled-conflict", cancelled("TransactionConflict"), 503),
 ]
 CLEARING = [
     fault
@@ -421,6 +437,19 @@ def table_state(admin: DynamoDBClient) -> list[dict[str, Any]]:
 
 # --- retries run out ----------------------------------------------------------------------------------------
 
+WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems"})
+
+
+def expected_attempts(steps: Operation, failing: int, fault: Fault) -> dict[str, int]:
+    """The calls made: those before the failing one once each, the failing one as often as the store
+    retries, none after it; and for a write whose attempts may have reached DynamoDB, one read of its item."""
+    call = steps.calls[failing]
+    attempts: Counter[str] = Counter(steps.calls[:failing])
+    attempts[call] += ATTEMPTS
+    if fault.lost and call in WRITES:
+        attempts["GetItem"] += 1
+    return dict(attempts)
+
 
 @pytest.mark.parametrize(
     ("operation", "failing", "fault"),
@@ -436,19 +465,16 @@ def test_a_fault_that_outlasts_the_retries_is_429_or_503_with_retry_after_and_wr
     steps = OPERATIONS[operation]
     ids = steps.prepare()
     before = table_state(server)
-    call = steps.calls[failing]
-    faults.fail(call, fault.respond)
+    faults.fail(steps.calls[failing], fault.respond)
 
     answer = steps.send(ids)
 
     assert_error(answer, fault.status, ENVELOPES[fault.status])
     assert answer.headers.get("retry-after") == RETRY_AFTER
-    attempts = store.MAX_ATTEMPTS if fault.retried else 1
-    # The calls before the failing one were made once; the failing one as often as botocore retries it; none
-    # after it.
-    assert dict(faults.attempts) == {**dict.fromkeys(steps.calls[:failing], 1), call: attempts}
-    assert len(waits) == attempts - 1
-    assert all(0 <= wait <= store.MAX_BACKOFF for wait in waits)
+    assert "x-should-retry" not in answer.headers  # nothing was written: a retry is safe
+    assert dict(faults.attempts) == expected_attempts(steps, failing, fault)
+    assert len(waits) == ATTEMPTS - 1
+    assert all(0 <= wait <= client.MAX_BACKOFF for wait in waits)
     assert table_state(server) == before
 
 
@@ -480,37 +506,46 @@ def test_a_fault_that_clears_on_the_second_attempt_is_a_normal_200(
     assert len(waits) == 1
 
 
-def test_a_thread_created_by_an_attempt_whose_answer_was_lost_is_created_once(
-    server: DynamoDBClient, faults: Faults, waits: list[float]
+def write_then_lose_the_answer(request: AWSPreparedRequest) -> AWSResponse:
+    """DynamoDB carries the attempt out; its answer is lost on the way back."""
+    session = URLLib3Session()
+    try:
+        session.send(request)
+    finally:
+        session.close()
+    raise ReadTimeoutError(endpoint_url=request.url)
+
+
+@pytest.mark.parametrize("times", [1, ATTEMPTS], ids=["first-answer-lost", "every-answer-lost"])
+@pytest.mark.parametrize("operation", ["create-thread", "create-message", "create-thread-with-messages"])
+def test_a_create_whose_answer_was_lost_on_the_wire_is_created_once(
+    server: DynamoDBClient, faults: Faults, waits: list[float], operation: str, times: int
 ) -> None:
-    def write_then_time_out(request: AWSPreparedRequest) -> AWSResponse:
-        # DynamoDB carries the first attempt out; its answer is lost; botocore retries the very same put.
-        session = URLLib3Session()
-        try:
-            assert session.send(request).status_code == 200
-        finally:
-            session.close()
-        raise ReadTimeoutError(endpoint_url=request.url)
-
+    steps = OPERATIONS[operation]
+    ids = steps.prepare()
     before = table_state(server)
-    faults.fail("PutItem", write_then_time_out, times=1)
+    faults.fail(steps.calls[0], write_then_lose_the_answer, times=times)
 
-    answer = OPERATIONS["create-thread"].send({})
+    answer = steps.send(ids)
 
-    _check_thread(answer, {})
-    assert faults.attempts["PutItem"] == 2
+    steps.check(answer, ids)
     added = [item for item in table_state(server) if item not in before]
-    assert [(item["pk"]["S"], item["sk"]["S"]) for item in added] == [
-        (store.partition_key(TEST_TENANT, answer.body["id"]), store.THREAD_SK)
-    ]
+    kinds = sorted("thread" if item["sk"]["S"] == store.THREAD_SK else "message" for item in added)
+    expected = {
+        "create-thread": ["thread"],
+        "create-message": ["message"],
+        "create-thread-with-messages": ["message", "thread"],
+    }[operation]
+    assert kinds == expected  # once, whatever the retries
 
 
 @pytest.mark.parametrize("operation", ["create-message", "delete-message", "create-thread-with-messages"])
 def test_a_retried_transaction_sends_the_same_client_request_token(
     server: DynamoDBClient, faults: Faults, waits: list[float], operation: str
 ) -> None:
-    # DynamoDB carries a TransactWriteItems out once per ClientRequestToken (for ten minutes): so a retry of
-    # a transaction that had been written, whose answer was lost, writes nothing twice. (moto ignores it.)
+    # DynamoDB carries a TransactWriteItems out once per ClientRequestToken (for ten minutes), and so does
+    # the embedded store: a retry of a transaction that was carried out, whose answer was lost, changes
+    # nothing.
     steps = OPERATIONS[operation]
     ids = steps.prepare()
     faults.fail("TransactWriteItems", raising(ReadTimeoutError), times=1)
@@ -524,59 +559,59 @@ def test_a_retried_transaction_sends_the_same_client_request_token(
     assert tokens[0] == tokens[1]
 
 
-def test_a_retry_after_hint_does_not_stretch_the_wait_beyond_the_budget(
-    server: DynamoDBClient, faults: Faults, waits: list[float]
-) -> None:
-    ids = OPERATIONS["retrieve-thread"].prepare()
-    hinted = dynamodb_error(400, "ThrottlingException", headers={"x-amz-retry-after": "5000"})
-    faults.fail("GetItem", hinted)
-
-    answer = OPERATIONS["retrieve-thread"].send(ids)
-
-    assert_error(answer, 429, RATE_LIMITED)
-    assert faults.attempts["GetItem"] == store.MAX_ATTEMPTS
-    assert len(waits) == store.MAX_ATTEMPTS - 1
-    assert all(wait <= store.MAX_BACKOFF for wait in waits)
-
-
-# --- real timeouts, real refusals, and the budget -----------------------------------------------------------
+# --- real timeouts and real refusals ------------------------------------------------------------------------
 
 
 @pytest.fixture
 def endpoint_at(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], Faults]:
-    """Points the functions at ``http://127.0.0.1:<port>`` with the store's own client settings (its
-    production retries and timeouts); returns the attempt counter on the new client."""
+    """Points the functions at ``http://127.0.0.1:<port>`` with short timeouts (the test waits them out);
+    returns the attempt counter on the new client."""
 
     def point(port: int) -> Faults:
         monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", f"http://127.0.0.1:{port}")
+        monkeypatch.setenv("DYNAMODB_CONNECT_TIMEOUT", "0.2")
+        monkeypatch.setenv("DYNAMODB_READ_TIMEOUT", "0.2")
+        monkeypatch.setenv("DYNAMODB_MAX_ATTEMPTS", str(ATTEMPTS))
         settings.get_settings.cache_clear()
         store.reset()
         counter = Faults()
-        store.dynamodb_client().meta.events.register("before-send.dynamodb", counter)
+        client.dynamodb_client().meta.events.register("before-send.dynamodb", counter)
         return counter
 
     return point
 
 
-def test_an_endpoint_that_never_answers_is_503_after_the_read_timeouts(
+def test_an_endpoint_that_never_answers_is_503_after_the_retries(
     endpoint_at: Callable[[int], Faults], waits: list[float]
 ) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)  # connections complete in the kernel's queue; nothing ever reads or answers them
         attempts = endpoint_at(silent.getsockname()[1])
-        started = time.monotonic()
 
         answer = OPERATIONS["retrieve-thread"].send({"thread_id": "thread_" + "R" * 24})
 
-        elapsed = time.monotonic() - started
     assert_error(answer, 503, UNAVAILABLE)
     assert answer.headers.get("retry-after") == RETRY_AFTER
-    assert dict(attempts.attempts) == {"GetItem": store.MAX_ATTEMPTS}
-    # Each attempt waited READ_TIMEOUT for its answer (the waits between them were recorded, not slept).
-    assert elapsed >= store.MAX_ATTEMPTS * store.READ_TIMEOUT * 0.9
-    assert elapsed <= store.MAX_ATTEMPTS * (store.CONNECT_TIMEOUT + store.READ_TIMEOUT) + 1.0
-    assert len(waits) == store.MAX_ATTEMPTS - 1
+    assert dict(attempts.attempts) == {"GetItem": ATTEMPTS}
+    assert len(waits) == ATTEMPTS - 1
+
+
+def test_a_write_to_an_endpoint_that_never_answers_says_its_outcome_is_unknown(
+    endpoint_at: Callable[[int], Faults], waits: list[float]
+) -> None:
+    # Every attempt was sent and never answered, and the read that would tell is not answered either.
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        attempts = endpoint_at(silent.getsockname()[1])
+
+        answer = OPERATIONS["modify-thread"].send({"thread_id": "thread_" + "R" * 24})
+
+    assert answer.status == 503
+    assert answer.body["error"]["code"] == "outcome_unknown"
+    assert answer.headers["x-should-retry"] == "true"  # setting metadata twice is harmless
+    assert dict(attempts.attempts) == {"UpdateItem": ATTEMPTS, "GetItem": ATTEMPTS}
 
 
 def test_an_endpoint_that_refuses_connections_is_503_after_the_retries(
@@ -589,24 +624,23 @@ def test_an_endpoint_that_refuses_connections_is_503_after_the_retries(
 
     answer = OPERATIONS["modify-thread"].send({"thread_id": "thread_" + "R" * 24})
 
-    assert_error(answer, 503, UNAVAILABLE)
+    assert_error(answer, 503, UNAVAILABLE)  # a refused connection sent nothing: nothing to find out
     assert answer.headers.get("retry-after") == RETRY_AFTER
-    assert dict(attempts.attempts) == {"UpdateItem": store.MAX_ATTEMPTS}
+    assert dict(attempts.attempts) == {"UpdateItem": ATTEMPTS}
 
 
-def test_the_retry_budget_fits_the_functions_timeout() -> None:
+def test_the_functions_timeouts_leave_room_for_a_call_at_its_worst() -> None:
+    # The deadline keeps every request inside its function's timeout (tests/test_retries.py); the timeouts
+    # must leave room for at least two whole calls at their worst, the second being a write's read-back.
     timeout = template()["Globals"]["Function"]["Timeout"]
-    assert timeout == store.FUNCTION_TIMEOUT == 10
-    for name, resource in functions().items():
-        assert resource["Properties"].get("Timeout", timeout) >= timeout, name
-    # Every attempt connecting just in time and then timing out, with the longest waits between attempts.
-    assert (
-        store.MAX_ATTEMPTS * (store.CONNECT_TIMEOUT + store.READ_TIMEOUT)
-        + sum(2 ** (n - 1) for n in range(1, store.MAX_ATTEMPTS))
-        == store.CALL_BUDGET
+    settings.get_settings.cache_clear()
+    budget = settings.get_settings()
+    worst_call = (
+        ATTEMPTS * (budget.dynamodb_connect_timeout + budget.dynamodb_read_timeout) + client.MAX_BACKOFF
     )
-    # Three such calls in one request (the API key, the thread, the messages) still leave a quarter of it.
-    assert store.REQUEST_BUDGET == 3 * store.CALL_BUDGET <= 0.75 * timeout
-    config = vars(store.new_client().meta.config)
-    assert config["retries"] == {"mode": "standard", "total_max_attempts": store.MAX_ATTEMPTS}
-    assert (config["connect_timeout"], config["read_timeout"]) == (store.CONNECT_TIMEOUT, store.READ_TIMEOUT)
+    assert timeout == 10
+    for name, resource in functions().items():
+        own = resource["Properties"].get("Timeout", timeout)
+        assert own >= timeout, name
+        if name.startswith("Create"):
+            assert own >= 2 * worst_call + client.ANSWER_RESERVE, name

@@ -13,7 +13,8 @@ import pytest
 from tests.conftest import TABLE_NAME, RequestCounter
 from tests.support.events import Answer, call, http_event
 from tests.support.threads import make_thread
-from threadkit import idempotency, keys, messages
+from threadkit import idempotency, keys, store
+from threadkit.client import Caller
 
 THREAD = "thread_" + "I" * 24
 OTHER_KEY = "sk-idempotency-other-tenant-0000000000000"
@@ -91,7 +92,7 @@ def test_the_same_key_in_another_thread_is_a_different_request(table: Any, threa
 
 
 def test_keys_are_scoped_per_tenant(table: Any, thread: str) -> None:
-    keys.KeyStore(table, TABLE_NAME).create("other", "other tenant", secret=OTHER_KEY)
+    keys.KeyStore(TABLE_NAME, Caller(table)).create("other", "other tenant", secret=OTHER_KEY)
     other_thread = call(
         create_thread.lambda_handler,
         http_event("POST", "/v1/threads", body={}, headers={"authorization": f"Bearer {OTHER_KEY}"}),
@@ -124,7 +125,7 @@ def test_a_failed_create_leaves_no_record_so_a_retry_runs_again(table: Any) -> N
 def test_concurrent_requests_with_one_key_make_one_message(table: Any, thread: str) -> None:
     # Two containers at once: the second finds the first's record in progress.
     started, release = threading.Event(), threading.Event()
-    real = messages.create_message
+    real = store.MessageStore.add
 
     def slow(*args: Any, **kwargs: Any) -> Any:
         started.set()
@@ -133,11 +134,11 @@ def test_concurrent_requests_with_one_key_make_one_message(table: Any, thread: s
 
     answers: list[Answer] = []
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(messages, "create_message", slow)
+        patch.setattr(store.MessageStore, "add", slow)
         worker = threading.Thread(target=lambda: answers.append(_create(BODY, "concurrent")))
         worker.start()
         assert started.wait(timeout=10)
-        patch.setattr(messages, "create_message", real)
+        patch.setattr(store.MessageStore, "add", real)
         # The twin arrives in a second container while the first is still creating.
         twin = _second_container_create(BODY, "concurrent")
         release.set()

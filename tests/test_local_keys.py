@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import io
-import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -21,19 +21,18 @@ def _aws_environment() -> None:
     """The server sets up the environment its functions read; conftest's per-test one must stay out."""
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("local-data")
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[LocalServer]:
+def server(data_dir: Path) -> Iterator[LocalServer]:
     env = {
         "AWS_ENDPOINT_URL_DYNAMODB": None,
         "TABLE_NAME": "messages-keys",
-        "LOCAL_DYNAMODB_PORT": str(_free_port()),
+        "LOCAL_DATA_DIR": str(data_dir),
+        "LOCAL_DYNAMODB_PORT": None,
         "MESSAGES_API_KEYS": f"t1:{KEY_T1}",
     }
     with running_server(env) as running:
@@ -58,11 +57,9 @@ def test_keys_named_in_messages_api_keys_work_and_see_only_their_tenant(server: 
     assert call("GET", f"{server.base_url}/threads/{thread}", api_key=server.local_key).status == 404
 
 
-def test_the_key_tool_works_against_the_running_servers_store(server: LocalServer) -> None:
-    env = {
-        "LOCAL_DYNAMODB_PORT": server.store.endpoint.rsplit(":", 1)[1] if server.store else "",
-        "TABLE_NAME": "messages-keys",
-    }
+def test_the_key_tool_works_against_the_running_servers_store(server: LocalServer, data_dir: Path) -> None:
+    # The tool finds the server's store from what the server wrote in its data folder, whatever its port.
+    env = {"LOCAL_DATA_DIR": str(data_dir)}
     out = io.StringIO()
     assert keys_tool.run(["--local", "create", "--tenant", "t2", "--name", "tool"], env, out=out) == 0
     created = out.getvalue()
@@ -80,3 +77,8 @@ def test_the_key_tool_works_against_the_running_servers_store(server: LocalServe
     assert keys_tool.run(["--local", "revoke", key_id], env, out=io.StringIO()) == 0
     http.key_cache().clear()  # what 30 seconds would do
     assert _create_thread(server, secret) == 401
+
+
+def test_the_key_tool_says_so_when_no_local_server_runs(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match="No running local server found"):
+        keys_tool.run(["--local", "list"], {"LOCAL_DATA_DIR": str(tmp_path)}, out=io.StringIO())

@@ -21,7 +21,7 @@ from tests.support.api import message_not_found, thread_not_found
 from tests.support.events import Answer, call, http_event
 from tests.support.template import ROOT, functions, template
 from tests.support.threads import item_keys, make_thread, mark_thread_deleted, thread_key
-from threadkit import ids
+from threadkit import client, ids
 
 THREAD = "thread_" + "R" * 24
 OTHER_THREAD = "thread_" + "O" * 24
@@ -365,7 +365,6 @@ def test_given_the_template_then_no_policy_allows_scan_or_a_wildcard() -> None:
 def test_given_a_list_then_its_one_query_reads_the_thread_or_the_run_index_by_key(
     dynamodb_requests: RequestCounter, thread_ids: list[str], run_id: str | None
 ) -> None:
-    from threadkit import store
 
     seen: list[dict[str, Any]] = []
     reads: list[dict[str, Any]] = []
@@ -376,8 +375,8 @@ def test_given_a_list_then_its_one_query_reads_the_thread_or_the_run_index_by_ke
     def capture_read(params: dict[str, Any], **_: Any) -> None:
         reads.append(dict(params))
 
-    store.dynamodb_client().meta.events.register("before-parameter-build.dynamodb.Query", capture)
-    store.dynamodb_client().meta.events.register("before-parameter-build.dynamodb.GetItem", capture_read)
+    client.dynamodb_client().meta.events.register("before-parameter-build.dynamodb.Query", capture)
+    client.dynamodb_client().meta.events.register("before-parameter-build.dynamodb.GetItem", capture_read)
     query = {"limit": "3"} if run_id is None else {"limit": "3", "run_id": run_id}
 
     answer = list_page(THREAD, **query)

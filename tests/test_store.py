@@ -18,6 +18,7 @@ from tests.conftest import TABLE_NAME
 from tests.support.threads import item_keys, make_thread, thread_key
 from tests.test_large_messages import largest_random_text, random_text
 from threadkit import ids, store
+from threadkit.client import Caller
 from threadkit.models import MAX_METADATA_KEY_LENGTH, MAX_METADATA_PAIRS, MAX_METADATA_VALUE_LENGTH
 from threadkit.store import MessageRecord, MessageStore
 
@@ -151,12 +152,12 @@ class ShapedClient:
 
 
 def shaped_store(client: ShapedClient) -> MessageStore:
-    return MessageStore(cast("DynamoDBClient", client), TABLE_NAME)
+    return MessageStore(TABLE_NAME, Caller(cast("DynamoDBClient", client)))
 
 
 @pytest.fixture
 def message_store(table: Any) -> MessageStore:
-    return MessageStore(table, TABLE_NAME)
+    return MessageStore(TABLE_NAME, Caller(table))
 
 
 # --- the run filter -----------------------------------------------------------------------------------------
@@ -285,7 +286,7 @@ _THREAD_NUMBERS = itertools.count(1)
 
 def fresh_thread(table: Any, runs: list[str | None]) -> tuple[str, list[str]]:
     """A new thread in ``table`` holding one message per entry of ``runs``; its id and the message ids."""
-    message_store = MessageStore(table, TABLE_NAME)
+    message_store = MessageStore(TABLE_NAME, Caller(table))
     thread_id = make_thread(f"thread_{next(_THREAD_NUMBERS):024d}", message_store=message_store)
     records = make_records(thread_id, runs)
     write(message_store, records)
@@ -448,7 +449,7 @@ def test_given_the_largest_content_and_metadata_with_the_longest_keys_then_the_i
         completed_at=None,
         incomplete_at=SECOND,
     )
-    message_store = MessageStore(table, TABLE_NAME)
+    message_store = MessageStore(TABLE_NAME, Caller(table))
     # The store's bound holds for any id of up to 128 characters, beyond the ids the API mints and accepts.
     message_store.create_thread(tenant, store.ThreadRecord(id=thread_id, created_at=SECOND), [])
 
@@ -649,7 +650,7 @@ def stubbed_store(
         calls[failing], service_error_code=code, http_status_code=status, modeled_fields=modeled_fields
     )
     stubber.activate()
-    return MessageStore(client, TABLE_NAME), stubber
+    return MessageStore(TABLE_NAME, Caller(client, max_attempts=1)), stubber
 
 
 def call_method(message_store: MessageStore, method: str) -> None:

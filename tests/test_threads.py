@@ -159,7 +159,7 @@ def test_create_thread_without_messages_is_one_put(table: Any, dynamodb_requests
         ),
         (
             {"messages": [{"role": "user", "content": ""}]},
-            error("Message content must be non-empty.", "content"),
+            error("Message content must be non-empty.", "messages[0].content"),
         ),
         (
             {"messages": [{"role": "user", "content": "x"}] * 33},

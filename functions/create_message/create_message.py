@@ -7,15 +7,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from threadkit import messages
-from threadkit.http import (
-    IdempotencyKey,
-    current_tenant,
-    error_responses,
-    logger,
-    new_app,
-    once_per_key,
-    serve,
-)
+from threadkit.http import IdempotencyKey, current_tenant, error_responses, logger, new_app, serve
 from threadkit.models import CreateMessageRequest, Message
 
 app = new_app()
@@ -34,14 +26,7 @@ def create_message(
     request: Annotated[CreateMessageRequest, Body()],
     idempotency_key: IdempotencyKey = None,
 ) -> Message:
-    return once_per_key(
-        app,
-        idempotency_key,
-        "create_message",
-        {"thread_id": thread_id, "body": request.model_dump(mode="json")},
-        Message,
-        lambda: messages.create_message(current_tenant(app), thread_id, request),
-    )
+    return messages.create_message(current_tenant(app), thread_id, request, idempotency_key=idempotency_key)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -7,15 +7,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from threadkit import threads
-from threadkit.http import (
-    IdempotencyKey,
-    current_tenant,
-    error_responses,
-    logger,
-    new_app,
-    once_per_key,
-    serve,
-)
+from threadkit.http import IdempotencyKey, current_tenant, error_responses, logger, new_app, serve
 from threadkit.models import CreateThreadRequest, Thread
 
 app = new_app()
@@ -32,14 +24,7 @@ app = new_app()
 def create_thread(
     request: Annotated[CreateThreadRequest, Body()], idempotency_key: IdempotencyKey = None
 ) -> Thread:
-    return once_per_key(
-        app,
-        idempotency_key,
-        "create_thread",
-        {"body": request.model_dump(mode="json")},
-        Thread,
-        lambda: threads.create_thread(current_tenant(app), request),
-    )
+    return threads.create_thread(current_tenant(app), request, idempotency_key=idempotency_key)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -5,10 +5,11 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import Field
 
 from threadkit import messages
 from threadkit.http import current_tenant, error_responses, logger, new_app, serve
-from threadkit.models import DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, MessageList, Order
+from threadkit.models import DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, PLAIN_INTEGER, MessageList, Order
 
 app = new_app()
 
@@ -25,9 +26,9 @@ app = new_app()
 )
 def list_messages(
     thread_id: Annotated[str, Path(description="The thread whose messages to list.")],
-    limit: Annotated[int, Query(ge=1, le=MAX_LIST_LIMIT, description="Page size, 1 to 100.")] = (
-        DEFAULT_LIST_LIMIT
-    ),
+    limit: Annotated[
+        int, Query(description="Page size, 1 to 100."), Field(ge=1, le=MAX_LIST_LIMIT), PLAIN_INTEGER
+    ] = DEFAULT_LIST_LIMIT,
     order: Annotated[Order, Query(description="By creation time: `asc` or `desc`.")] = "desc",
     after: Annotated[str | None, Query(description="A message id: the page starts past it.")] = None,
     before: Annotated[str | None, Query(description="A message id: the page ends just short of it.")] = None,

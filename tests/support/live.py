@@ -27,6 +27,8 @@ LIVE_API_KEY = "sk-live-tests-0000000000000000000000000000"
 OTHER_API_KEY = "sk-live-tests-other-00000000000000000000000"
 LIVE_ENV: dict[str, str | None] = {
     "AWS_ENDPOINT_URL_DYNAMODB": None,  # the embedded store
+    "LOCAL_DATA_DIR": "memory",
+    "LOCAL_DYNAMODB_PORT": None,
     "AWS_PROFILE": None,
     "TABLE_NAME": "messages-live",
     "MESSAGES_API_KEYS": f"live:{LIVE_API_KEY},other:{OTHER_API_KEY}",

@@ -10,8 +10,8 @@ says, and nothing else:
 2. The limits the spec only states in prose: ``limit`` 1-100; metadata at most 16 pairs, keys 1-64 characters,
    values at most 512; a text at most 256,000 characters (and, as the contract says, not empty).
 3. ``required: [file_id, tools]`` belongs to each attachment, not to the attachments array.
-4. Every error status the contract names (400, 401, 404, 429, 500) answers the error envelope: all four keys
-   present, ``param`` and ``code`` string or null.
+4. Every error status the contract names (400, 401, 404, 409, 413, 429, 500, 503) answers the error envelope:
+   all four keys present, ``param`` and ``code`` string or null.
 
 The subset has no thread operations. ``with_threads`` adds them to an overlaid document, with small schemas of
 our own (``THREAD_SCHEMAS``, what README.md's contract section says): ``ThreadObject`` is exactly
@@ -60,7 +60,7 @@ THREADS = "/threads"  # not in the subset: added by with_threads
 THREAD = "/threads/{thread_id}"
 THREAD_ID_PATTERN = "^thread_[0-9A-Za-z]{24}$"  # the contract's shape of a thread id
 
-ERROR_STATUSES = ("400", "401", "404", "429", "500")
+ERROR_STATUSES = ("400", "401", "404", "409", "413", "429", "500", "503")
 LIMIT_MIN, LIMIT_MAX = 1, 100
 METADATA_MAX_PAIRS, METADATA_KEY_MAX, METADATA_VALUE_MAX = 16, 64, 512
 TEXT_MAX = 256_000

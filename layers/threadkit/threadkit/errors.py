@@ -26,6 +26,7 @@ class ApiError(Exception):
         param: str | None = None,
         code: str | None = None,
         headers: dict[str, str] | None = None,
+        may_have_written: bool = False,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -34,6 +35,25 @@ class ApiError(Exception):
         self.param = param
         self.code = code
         self.headers = headers or {}
+        self.may_have_written = may_have_written
+        """True only for a write whose outcome could not be found out (``outcome_unknown``)."""
+
+    def under(self, prefix: str) -> ApiError:
+        """The same error for a param nested under ``prefix`` (``messages[0].``): the param, and its quoted
+        mentions in the message, get the prefix."""
+        if not prefix or self.param is None:
+            return self
+        param = prefix + self.param
+        message = self.message.replace(f"'{self.param}'", f"'{param}'")
+        return ApiError(
+            self.status,
+            message,
+            type=self.type,
+            param=param,
+            code=self.code,
+            headers=dict(self.headers),
+            may_have_written=self.may_have_written,
+        )
 
     def envelope(self) -> dict[str, Any]:
         return {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code}}
@@ -165,8 +185,9 @@ def integer_above_maximum(param: str, maximum: int, value: object) -> ApiError:
     )
 
 
-def empty_content() -> ApiError:
-    return ApiError(400, "Message content must be non-empty.", param="content")
+def empty_content(param: str = "content") -> ApiError:
+    """Empty content (``param`` = ``content``), or an empty text part (``content[<index>].text``)."""
+    return ApiError(400, "Message content must be non-empty.", param=param)
 
 
 def invalid_id(param: str, value: str, prefix: str) -> ApiError:
@@ -187,6 +208,17 @@ def message_too_large_to_store(size: int, limit: int) -> ApiError:
         f"Invalid 'content': message too large to store. Expected content and attachments of at most "
         f"{limit} bytes as stored (UTF-8 JSON, compressed with zlib when larger), but got {size} bytes "
         "instead.",
+        param="content",
+        code="message_too_large",
+    )
+
+
+def message_too_large_to_answer(size: int, limit: int) -> ApiError:
+    """A message whose answer would not fit in Lambda's response payload (``answers.py``)."""
+    return ApiError(
+        400,
+        f"Invalid 'content': message too large to return. Expected a message whose answer takes at most "
+        f"{limit} bytes (its JSON, counted as escaped in Lambda's response), but got {size} bytes instead.",
         param="content",
         code="message_too_large",
     )
@@ -293,6 +325,24 @@ def service_unavailable(retry_after_seconds: int = 1) -> ApiError:
         type=SERVER_ERROR,
         code="service_unavailable",
         headers={"Retry-After": str(retry_after_seconds)},
+    )
+
+
+def outcome_unknown(*, retry_is_safe: bool, retry_after_seconds: int = 1) -> ApiError:
+    """A write whose every attempt was lost, late or failed in DynamoDB, and whose outcome a read could not
+    tell either: it may or may not have been carried out. ``x-should-retry`` tells the openai SDKs whether to
+    retry by themselves: not a create without an Idempotency-Key (its retry could make a second one)."""
+    return ApiError(
+        503,
+        "The server could not confirm whether your request was carried out. Check before you send it again "
+        "(a create sent again with the same Idempotency-Key is always safe).",
+        type=SERVER_ERROR,
+        code="outcome_unknown",
+        headers={
+            "Retry-After": str(retry_after_seconds),
+            "x-should-retry": "true" if retry_is_safe else "false",
+        },
+        may_have_written=True,
     )
 
 

@@ -16,11 +16,10 @@ import binascii
 import json
 import time
 import uuid
-from collections.abc import Callable
 from contextvars import ContextVar
 from functools import partial
 from http import HTTPStatus
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
@@ -31,9 +30,8 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from aws_lambda_powertools.event_handler.openapi.params import Header
 from aws_lambda_powertools.shared.json_encoder import Encoder
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel
 
-from threadkit import errors, idempotency, keys, observability, store
+from threadkit import client, errors, idempotency, keys, observability
 from threadkit.models import ErrorResponse
 from threadkit.settings import get_settings
 from threadkit.validation import to_api_error
@@ -48,11 +46,17 @@ _METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 MAX_BODY_BYTES = 6 * 1024 * 1024
 
 
+def _not_json(constant: str) -> Any:
+    """``NaN``, ``Infinity`` and ``-Infinity`` are not JSON, though Python's reader takes them."""
+    raise ValueError(f"{constant} is not JSON")
+
+
 def _load_json(text: str | bytes | bytearray) -> Any:
-    """The resolver's JSON reader: every body of this API is a JSON object. Anything else, deep nesting
-    included, is a decode error (Powertools would otherwise take the first element of an array)."""
+    """The resolver's JSON reader: every body of this API is a JSON object. Anything else, deep nesting and
+    the non-JSON numbers included, is a decode error (Powertools would otherwise take the first element of an
+    array)."""
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_not_json)
     except json.JSONDecodeError:
         raise
     except (ValueError, RecursionError) as exc:
@@ -137,39 +141,14 @@ _tenant: ContextVar[str] = ContextVar("tenant")
 _key_cache = keys.KeyCache()
 
 
-M = TypeVar("M", bound=BaseModel)
-
 IdempotencyKey = Annotated[
     str | None,
     Header(
         alias=idempotency.HEADER,
         description="Makes this create exactly-once for 24 hours: a retry with the same key and request gets "
-        "the first answer; the same key with a different request is a 400.",
+        "what the first one created; the same key with a different request is a 400.",
     ),
 ]
-
-
-def once_per_key(
-    app: APIGatewayHttpResolver,
-    key: str | None,
-    operation: str,
-    request: dict[str, Any],
-    model: type[M],
-    create: Callable[[], M],
-) -> M:
-    """``create()``, made exactly-once per ``Idempotency-Key`` when the request has one (see idempotency.py):
-    a repeat gets the first answer back as ``model``. Without the header, just ``create()``."""
-    if key is None:
-        return create()
-    answer = idempotency.run_once(
-        tenant=current_tenant(app),
-        operation=operation,
-        key=key,
-        request=request,
-        context=app.lambda_context,
-        create=lambda: create().model_dump(mode="json"),
-    )
-    return model.model_validate(answer)
 
 
 def current_tenant(app: APIGatewayHttpResolver) -> str:
@@ -198,7 +177,7 @@ def _credentials(headers: dict[str, str]) -> list[str]:
 def authenticate(headers: dict[str, str]) -> str:
     """The tenant of the first active key the request offers; a 401 when there is none. Reads the key table
     only for secrets of a plausible shape, and only once per key per ``keys.CACHE_SECONDS`` per container."""
-    lookup = keys.KeyStore(store.dynamodb_client(), get_settings().table_name).lookup
+    lookup = keys.KeyStore(get_settings().table_name).lookup
     for secret in _credentials(headers):
         if not keys.is_plausible(secret):
             continue
@@ -224,8 +203,9 @@ def _normalise(event: dict[str, Any]) -> None:
         event["body"] = body
     method = str((event.get("requestContext") or {}).get("http", {}).get("method", "")).upper()
     if not body and method in _METHODS_WITH_BODY:
-        # No body where one is expected is a body that is not JSON.
-        event["body"] = body = _UNPARSABLE
+        # No body, or an empty one, is an empty object, as OpenAI read it (the official .NET SDK creates a
+        # thread with no body at all): a route whose body has a required field then says which is missing.
+        event["body"] = body = "{}"
     if body:
         # Every body of this API is JSON, whatever Content-Type says (OpenAI read it so too).
         headers["content-type"] = "application/json"
@@ -249,8 +229,15 @@ def serve(app: APIGatewayHttpResolver, event: dict[str, Any], context: LambdaCon
     """Answers one API Gateway HTTP API (payload 2.0) event with this API's conventions: the body's size
     first (no work on a body too large), then the API key (before any read of user data, on every route),
     then the route. Traced as a whole when tracing is on."""
-    with observability.traced(str(event.get("routeKey") or "$default")):
+    operation = str(event.get("routeKey") or "$default")
+    with observability.traced(operation), client.deadline(_seconds_left(context)):
         return _serve(app, event, context)
+
+
+def _seconds_left(context: LambdaContext | None) -> float | None:
+    """The invocation's remaining time, from the Lambda context (None without one)."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return None if remaining is None else remaining() / 1000
 
 
 def _serve(app: APIGatewayHttpResolver, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -20,14 +20,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from threadkit import ids
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
+from threadkit import client, ids
+from threadkit.faults import StoreError
 
 KEYS_PK = "apikeys"
 KEY_PREFIX = "sk-"
@@ -83,8 +79,8 @@ def _from_item(item: dict[str, Any]) -> ApiKey:
 
 
 class KeyStore:
-    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
-        self._client = client
+    def __init__(self, table_name: str, call: client.Caller = client.call) -> None:
+        self._call = call
         self._table = table_name
 
     def create(self, tenant: str, name: str, *, secret: str | None = None) -> tuple[str, ApiKey]:
@@ -102,7 +98,9 @@ class KeyStore:
             revoked_at=None,
         )
         try:
-            self._client.put_item(
+            self._call(
+                "put_item",
+                write=True,
                 TableName=self._table,
                 Item={
                     "pk": {"S": KEYS_PK},
@@ -114,19 +112,20 @@ class KeyStore:
                 },
                 ConditionExpression="attribute_not_exists(pk)",
             )
-        except (ClientError, BotoCoreError) as exc:
+        except StoreError as exc:
             raise KeyStoreError(str(exc)) from exc
         return secret, key
 
     def lookup(self, secret: str) -> ApiKey | None:
         """The key with this secret, or None. One consistent ``GetItem``."""
         try:
-            answer = self._client.get_item(
+            answer = self._call(
+                "get_item",
                 TableName=self._table,
                 Key={"pk": {"S": KEYS_PK}, "sk": {"S": digest(secret)}},
                 ConsistentRead=True,
             )
-        except (ClientError, BotoCoreError) as exc:
+        except StoreError as exc:
             raise KeyStoreError(str(exc)) from exc
         item = answer.get("Item")
         return None if item is None else _from_item(item)
@@ -142,12 +141,12 @@ class KeyStore:
         }
         try:
             while True:
-                answer = self._client.query(**query)
+                answer = self._call("query", **query)
                 found += [_from_item(item) for item in answer.get("Items", [])]
                 if "LastEvaluatedKey" not in answer:
                     return sorted(found, key=lambda k: (k.tenant, k.created_at, k.key_id))
                 query["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
-        except (ClientError, BotoCoreError) as exc:
+        except StoreError as exc:
             raise KeyStoreError(str(exc)) from exc
 
     def revoke(self, key_id: str) -> ApiKey | None:
@@ -161,9 +160,11 @@ class KeyStore:
         }
         try:
             while True:
-                answer = self._client.query(**query)
+                answer = self._call("query", **query)
                 for item in answer.get("Items", []):
-                    updated = self._client.update_item(
+                    updated = self._call(
+                        "update_item",
+                        write=True,
                         TableName=self._table,
                         Key={"pk": item["pk"], "sk": item["sk"]},
                         UpdateExpression="SET revoked_at = if_not_exists(revoked_at, :now)",
@@ -174,7 +175,7 @@ class KeyStore:
                 if "LastEvaluatedKey" not in answer:
                     return None
                 query["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
-        except (ClientError, BotoCoreError) as exc:
+        except StoreError as exc:
             raise KeyStoreError(str(exc)) from exc
 
 

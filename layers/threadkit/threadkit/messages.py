@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from threadkit import errors, ids, store
+from threadkit import answers, errors, idempotency, ids, store
 from threadkit.models import (
     CreateMessageRequest,
     Message,
@@ -55,9 +55,10 @@ def stored_content(request: CreateMessageRequest) -> list[dict[str, Any]]:
 
 
 def new_record(thread_id: str, request: CreateMessageRequest) -> store.MessageRecord:
-    """A new message for ``request``, with a fresh time-ordered id."""
+    """A new message for ``request``, with a fresh time-ordered id; a 400 if its answer could not be given
+    (``answers.MESSAGE_LIMIT``)."""
     message_id, created_at = ids.default_factory.new(ids.MESSAGE_PREFIX)
-    return store.MessageRecord(
+    record = store.MessageRecord(
         id=message_id,
         thread_id=thread_id,
         created_at=created_at,
@@ -67,6 +68,36 @@ def new_record(thread_id: str, request: CreateMessageRequest) -> store.MessageRe
         metadata=dict(request.metadata or {}),
         completed_at=created_at,
     )
+    size = answers.payload_size(to_wire(record))
+    if size > answers.MESSAGE_LIMIT:
+        raise errors.message_too_large_to_answer(size, answers.MESSAGE_LIMIT)
+    return record
+
+
+# Bytes of a message's JSON besides its content, attachments and metadata (ids, run and assistant ids of at
+# most 128 characters, numbers, keys), with room to spare: with the escaping in Lambda's payload, an answer
+# takes at most twice its JSON.
+_FIXED_JSON_BYTES = 1024
+
+
+def fit_page(records: list[store.MessageRecord], *, reversed_: bool) -> tuple[list[Message], bool]:
+    """The messages of a page that fit in ``answers.PAGE_LIMIT`` together (at least one), nearest to the
+    cursor first; and whether any were left out. ``reversed_``: the records are in the requested order, the
+    one nearest to the cursor last."""
+    if sum(2 * (r.json_bytes + _FIXED_JSON_BYTES) for r in records) <= answers.PAGE_LIMIT:
+        return [to_wire(record) for record in records], False
+    ordered = records[::-1] if reversed_ else records
+    kept: list[Message] = []
+    total = 0
+    for record in ordered:
+        message = to_wire(record)
+        size = answers.payload_size(message) + 1  # and the comma between messages
+        if kept and total + size > answers.PAGE_LIMIT:
+            break
+        kept.append(message)
+        total += size
+    left_out = len(kept) < len(records)
+    return (kept[::-1] if reversed_ else kept), left_out
 
 
 def to_wire(record: store.MessageRecord) -> Message:
@@ -90,10 +121,15 @@ def to_wire(record: store.MessageRecord) -> Message:
     )
 
 
-def store_failure(exc: store.StoreError, thread_id: str, message_id: str | None = None) -> errors.ApiError:
+def store_failure(
+    exc: store.StoreError, thread_id: str, message_id: str | None = None, *, retry_is_safe: bool = True
+) -> errors.ApiError:
     """The client's error for a store failure: what the client can fix is a 4xx; DynamoDB's throttling a 429
-    and its other passing faults a 503, both with ``Retry-After`` (the store's retries already ran out);
-    anything else a bare 500."""
+    and its other passing faults a 503, both with ``Retry-After`` (the store's retries already ran out); a
+    write whose outcome stayed unknown a 503 that says so (``retry_is_safe``: whether sending the same
+    request again cannot do it twice); anything else a bare 500."""
+    if exc.uncertain:
+        return errors.outcome_unknown(retry_is_safe=retry_is_safe, retry_after_seconds=RETRY_AFTER_SECONDS)
     if isinstance(exc, store.ThreadMissing):
         return errors.thread_not_found(thread_id)
     if isinstance(exc, store.MessageMissing) and message_id is not None:
@@ -109,14 +145,39 @@ def store_failure(exc: store.StoreError, thread_id: str, message_id: str | None 
     return errors.server_error()
 
 
-def create_message(tenant: str, thread_id: str, request: CreateMessageRequest) -> Message:
+def create_message(
+    tenant: str, thread_id: str, request: CreateMessageRequest, *, idempotency_key: str | None = None
+) -> Message:
+    """Adds a message to a thread; with an ``idempotency_key``, exactly once per key (``idempotency.py``)."""
     check_thread_id(thread_id)
     record = new_record(thread_id, request)
+    asked = {"thread_id": thread_id, "body": request.model_dump(mode="json")}
+    with idempotency.once(tenant, "create_message", idempotency_key, asked, record.id) as run:
+        if run.earlier is not None:
+            earlier = _earlier_message(tenant, thread_id, run.earlier, must_exist=run.completed)
+            if earlier is not None:
+                run.answered_with(earlier.id)
+                return earlier
+            record = new_record(thread_id, request)
+            run.reserve(record.id)
+        try:
+            store.get_store().add(tenant, record)
+        except store.StoreError as exc:
+            raise store_failure(exc, thread_id, retry_is_safe=run.keyed) from exc
+        return to_wire(record)
+
+
+def _earlier_message(tenant: str, thread_id: str, message_id: str, *, must_exist: bool) -> Message | None:
+    """The message an earlier request with the same Idempotency-Key created; None if it was never written
+    (and ``must_exist`` is False)."""
     try:
-        store.get_store().add(tenant, record)
+        return to_wire(store.get_store().get_message(tenant, thread_id, message_id))
+    except store.MessageMissing as exc:
+        if must_exist:
+            raise errors.message_not_found(message_id) from exc
+        return None
     except store.StoreError as exc:
-        raise store_failure(exc, thread_id) from exc
-    return to_wire(record)
+        raise store_failure(exc, thread_id, message_id) from exc
 
 
 def list_messages(
@@ -136,16 +197,23 @@ def list_messages(
         raise errors.string_too_long("run_id", MAX_ID_LENGTH, len(run_id))
     try:
         page = store.get_store().page(
-            tenant, thread_id, order=order, limit=limit, after=after, before=before, run_id=run_id or None
+            tenant,
+            thread_id,
+            order=order,
+            limit=limit,
+            after=after,
+            before=before,
+            run_id=run_id or None,
+            max_bytes=answers.PAGE_LIMIT,
         )
     except store.StoreError as exc:
         raise store_failure(exc, thread_id) from exc
-    data = [to_wire(record) for record in page.records]
+    data, left_out = fit_page(page.records, reversed_=page.reversed)
     return MessageList(
         data=data,
         first_id=data[0].id if data else None,
         last_id=data[-1].id if data else None,
-        has_more=page.has_more,
+        has_more=page.has_more or left_out,
     )
 
 

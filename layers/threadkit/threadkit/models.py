@@ -7,11 +7,13 @@ pydantic cannot express as a constraint raise ``api_error`` custom errors carryi
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -27,11 +29,26 @@ from threadkit import errors
 
 MAX_TEXT_LENGTH = 256_000
 MAX_ATTACHMENTS = 10
+MAX_CONTENT_PARTS = 1000
 MAX_METADATA_PAIRS = 16
 MAX_METADATA_KEY_LENGTH = 64
 MAX_METADATA_VALUE_LENGTH = 512
 DEFAULT_LIST_LIMIT = 20
 MAX_LIST_LIMIT = 100
+
+_PLAIN_INTEGER = re.compile(r"-?[0-9]+")
+
+
+def _plain_integer(value: Any) -> Any:
+    """A query integer is written in plain decimal digits, as OpenAI read it: ``1.0``, ``10_0``, ``+1`` or
+    `` 1`` are not integers (pydantic alone would take them)."""
+    if isinstance(value, str) and not _PLAIN_INTEGER.fullmatch(value):
+        raise PydanticCustomError("int_parsing", "Input should be a valid integer")
+    return value
+
+
+PLAIN_INTEGER = BeforeValidator(_plain_integer)
+"""Marks an integer query parameter (``limit``): ``Annotated[int, PLAIN_INTEGER, Query(...)]``."""
 
 Role = Literal["user", "assistant"]
 ImageDetail = Literal["auto", "low", "high"]
@@ -108,9 +125,12 @@ ContentPartParam = Annotated[
 
 MessageContentParam = Annotated[
     Annotated[str, Tag("<string>"), Field(max_length=MAX_TEXT_LENGTH)]
-    | Annotated[list[ContentPartParam], Tag("<parts>")],
+    | Annotated[list[ContentPartParam], Tag("<parts>"), Field(max_length=MAX_CONTENT_PARTS)],
     Discriminator(_tag_of_content),
-    Field(description="A non-empty string, or a non-empty array of text / image_url / image_file parts."),
+    Field(
+        description="A non-empty string, or a non-empty array of at most 1,000 text / image_url / image_file "
+        "parts."
+    ),
 ]
 
 
@@ -218,10 +238,12 @@ class CreateMessageRequest(_Body):
     @field_validator("content")
     @classmethod
     def _non_empty(cls, content: str | list[Any]) -> str | list[Any]:
-        if not content or (
-            isinstance(content, list) and any(isinstance(p, TextPartParam) and not p.text for p in content)
-        ):
+        if not content:
             raise api_error(errors.empty_content())
+        if isinstance(content, list):
+            for index, part in enumerate(content):
+                if isinstance(part, TextPartParam) and not part.text:
+                    raise api_error(errors.empty_content(f"content[{index}].text"))
         return content
 
     @field_validator("metadata", mode="after")

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from threadkit import store
+from threadkit import client, store
 
 KEYS_PER_QUERY = 500
 MAX_ITEMS_PER_RUN = 5000
@@ -51,8 +51,19 @@ def purge_thread(
     sleep: Callable[[float], None] | None = None,
 ) -> PurgeOutcome:
     """One run of the purge of a deleted thread: at most ``max_items`` (default ``MAX_ITEMS_PER_RUN``)."""
+    with client.deadline(time_left_ms() / 1000):
+        return _purge(tenant, thread_id, round_number, time_left_ms, max_items, sleep or pause)
+
+
+def _purge(
+    tenant: str,
+    thread_id: str,
+    round_number: int,
+    time_left_ms: Callable[[], int],
+    max_items: int | None,
+    sleep: Callable[[float], None],
+) -> PurgeOutcome:
     max_items = MAX_ITEMS_PER_RUN if max_items is None else max_items
-    sleep = sleep or pause
     messages = store.get_store()
     deleted = 0
     while deleted < max_items and time_left_ms() > TIME_RESERVE_MS:

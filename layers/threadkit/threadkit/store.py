@@ -1,4 +1,4 @@
-"""The DynamoDB store. The only module that knows the table's layout or speaks to DynamoDB.
+"""The DynamoDB store. The only module that knows the table's layout.
 
 Layout (one table, see README "Table design"):
 
@@ -13,37 +13,61 @@ Layout (one table, see README "Table design"):
   belong to a run carry its keys, so a ``run_id`` filter is one page of one query, however long the thread.
 
 Every page is a single ``Query`` for ``limit + 1`` items; the extra item tells ``has_more`` exactly.
-Callers ask for pages and records; ``ClientError`` never leaves this module.
+Callers ask for pages and records; botocore's errors never leave the storage code (``client.call`` turns
+them into ``faults.StoreError``).
 
 A message's content and attachments are JSON: UTF-8 strings when they fit in the item as they are, otherwise
 zlib-compressed binary attributes (reading takes either), so that every message a request may carry is stored
 whole whenever its compression fits (see ``stored_content``).
 
-Faults: the client (``dynamodb_client``) retries throttling, 5xx answers and lost or timed-out connections
-within a budget that fits the functions' 10-second timeout; what is left after its retries becomes
-``Throttled`` (a 429 for the client) or ``Unavailable`` (a 503), never an unexplained failure.
+Writes whose outcome is unknown: when a write fails after an attempt that may have been carried out (its
+answer lost or late, or a DynamoDB 5xx), the store reads the item back, strongly consistent, and reports
+success if the write is there (``_settle``). A write's retry that meets its own earlier attempt (a put whose
+item exists, a delete whose item is gone) is recognised as that attempt. Only a write whose fate stays unknown
+within the time budget is reported as ``Unavailable`` with ``uncertain`` set.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import uuid
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
-from botocore.exceptions import ConnectionError as BotocoreConnectionError
-
-from threadkit import ids
+from threadkit import client, ids
+from threadkit.faults import (
+    ConditionFailed,
+    MessageMissing,
+    NotFound,
+    StoreError,
+    ThreadMissing,
+    ThreadTooLarge,
+    Throttled,
+    TooLarge,
+    Unavailable,
+)
 from threadkit.models import MAX_METADATA_KEY_LENGTH, MAX_METADATA_PAIRS, MAX_METADATA_VALUE_LENGTH
 from threadkit.settings import get_settings
 
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
+__all__ = [
+    "ConditionFailed",
+    "MessageMissing",
+    "MessageRecord",
+    "MessageStore",
+    "NotFound",
+    "Page",
+    "StoreError",
+    "ThreadMissing",
+    "ThreadRecord",
+    "ThreadTooLarge",
+    "Throttled",
+    "TooLarge",
+    "Unavailable",
+]
 
 RUN_INDEX = "by_run"
 
@@ -68,67 +92,6 @@ TRANSACTION_SIZE_LIMIT = 4_000_000
 THREAD_SK = "thread"
 _LIVE_THREAD = "attribute_exists(pk) AND attribute_not_exists(deleted_at)"
 
-# What a failed call means for the client. Throttling (the table's or the account's throughput) is a 429: the
-# client sends too much, and should slow down. The rest is a 503: DynamoDB failed (5xx), could not be reached
-# or did not answer in time, or the write met a concurrent transaction on the same item (a conflict is no rate
-# the client exceeded, and the same request succeeds when it is sent again).
-_THROTTLING = frozenset(
-    {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
-)
-_THROTTLING_REASONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded"})
-_UNAVAILABLE = frozenset(
-    {
-        "InternalServerError",
-        "InternalFailure",
-        "ServiceUnavailable",
-        "ServiceUnavailableException",
-        "RequestTimeout",
-        "RequestTimeoutException",
-        "TransactionConflictException",
-        "TransactionInProgressException",
-    }
-)
-_UNAVAILABLE_REASONS = frozenset({"TransactionConflict"})
-_UNAVAILABLE_STATUSES = frozenset({502, 503, 504})
-
-
-class StoreError(Exception):
-    """DynamoDB failed in a way the client cannot fix."""
-
-
-class NotFound(StoreError):
-    """The addressed item does not exist (a failed existence condition)."""
-
-
-class ThreadMissing(NotFound):
-    """The thread does not exist, or is deleted."""
-
-
-class MessageMissing(NotFound):
-    """The message does not exist in that thread."""
-
-
-class Throttled(StoreError):
-    """DynamoDB throttled the request, even after the client's retries."""
-
-
-class Unavailable(StoreError):
-    """DynamoDB failed, was unreachable, did not answer in time, or met a conflicting transaction, even after
-    the client's retries: worth sending again shortly."""
-
-
-class TooLarge(StoreError):
-    """A message whose content and attachments take more than ``limit`` bytes as stored."""
-
-    def __init__(self, size: int, limit: int) -> None:
-        super().__init__(f"{size} bytes, limit {limit}")
-        self.size = size
-        self.limit = limit
-
-
-class ThreadTooLarge(TooLarge):
-    """A thread's initial messages exceed what one transaction can write."""
-
 
 @dataclass(frozen=True, slots=True)
 class MessageRecord:
@@ -147,6 +110,9 @@ class MessageRecord:
     incomplete_details: dict[str, Any] | None = None
     completed_at: int | None = None
     incomplete_at: int | None = None
+    json_bytes: int = field(default=0, compare=False)
+    """UTF-8 bytes of the message's content, attachments and metadata as JSON, when it was read from the
+    table (0 otherwise): a lower bound of its answer's size, and half an upper one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +127,8 @@ class ThreadRecord:
 class Page:
     records: list[MessageRecord]
     has_more: bool
+    reversed: bool = False
+    """True when the records were read towards the cursor (``before`` alone): the ones nearest to it last."""
 
 
 def _dumps(value: object) -> str:
@@ -211,11 +179,20 @@ def stored_size(content: list[dict[str, Any]], attachments: list[dict[str, Any]]
     return sum(_value_size(value) for value in stored_content(content, attachments))
 
 
-def _json_value(value: dict[str, Any]) -> Any:
-    """The JSON value an attribute holds, as text (``S``) or zlib-compressed UTF-8 (``B``)."""
+def _json_value(value: dict[str, Any]) -> tuple[Any, int]:
+    """The JSON value an attribute holds, as text (``S``) or zlib-compressed UTF-8 (``B``), and the UTF-8
+    bytes of that JSON."""
     if "B" in value:
-        return json.loads(zlib.decompress(value["B"]).decode("utf-8"))
-    return json.loads(value["S"])
+        raw = zlib.decompress(value["B"])
+        return json.loads(raw.decode("utf-8")), len(raw)
+    text = value["S"]
+    return json.loads(text), len(text.encode())
+
+
+def _least_json_bytes(item: dict[str, Any]) -> int:
+    """A lower bound of the UTF-8 bytes of a message item's JSON attributes, without decoding them (a
+    compressed attribute counts its compressed size)."""
+    return sum(_value_size(item.get(name, {})) for name in ("content", "attachments", "metadata"))
 
 
 def _value_size(value: dict[str, Any]) -> int:
@@ -284,20 +261,24 @@ def _message_from_item(item: dict[str, Any]) -> MessageRecord:
         return None if value is None else int(value["N"])
 
     details = text("incomplete_details")
+    content, content_bytes = _json_value(item["content"])
+    attachments, attachments_bytes = _json_value(item["attachments"])
+    metadata, metadata_bytes = _json_value(item["metadata"])
     return MessageRecord(
         id=item["sk"]["S"],
         thread_id=split_partition_key(item["pk"]["S"])[1],
         created_at=int(item["created_at"]["N"]),
         role=item["role"]["S"],
-        content=_json_value(item["content"]),
-        attachments=_json_value(item["attachments"]),
-        metadata=json.loads(item["metadata"]["S"]),
+        content=content,
+        attachments=attachments,
+        metadata=metadata,
         assistant_id=text("assistant_id"),
         run_id=text("run_id"),
         status=item["status"]["S"],
         incomplete_details=None if details is None else json.loads(details),
         completed_at=number("completed_at"),
         incomplete_at=number("incomplete_at"),
+        json_bytes=content_bytes + attachments_bytes + metadata_bytes,
     )
 
 
@@ -323,94 +304,64 @@ def _is_live_thread(item: dict[str, Any] | None) -> bool:
     return item is not None and "pk" in item and "deleted_at" not in item
 
 
-def _failed_condition_found(exc: ClientError) -> dict[str, Any] | None:
-    """The item a single-item write's failed condition found (sent with
-    ``ReturnValuesOnConditionCheckFailure=ALL_OLD``), or None when the failure is another."""
-    if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-        return None
-    found = exc.response.get("Item")
-    return found if isinstance(found, dict) and found else None
-
-
-def _translate(
-    exc: ClientError | BotoCoreError, reasons: tuple[type[NotFound] | None, ...] = ()
-) -> StoreError:
-    """The store's error for a failed call (after the client's retries); ``reasons`` names, per transaction
-    item, what its failed condition means.
-
-    Throttling is ``Throttled``; a 5xx, a conflicting transaction, or a connection that failed or timed out is
-    ``Unavailable``; anything else (a bug, a missing table, missing permissions) is a plain ``StoreError``.
-    """
-    if isinstance(exc, BotocoreConnectionError | HTTPClientError):
-        # Connect and read timeouts, refused or reset connections, unreachable endpoints.
-        return Unavailable(type(exc).__name__)
-    if isinstance(exc, ClientError):
-        code = exc.response.get("Error", {}).get("Code", "")
-        if code == "TransactionCanceledException":
-            cancellations = exc.response.get("CancellationReasons", [])
-            for index, reason in enumerate(cancellations):
-                reason_code = reason.get("Code")
-                if reason_code == "ConditionalCheckFailed" and index < len(reasons):
-                    missing = reasons[index]
-                    if missing is not None:
-                        return missing(reason_code)
-                if reason_code in _THROTTLING_REASONS:
-                    return Throttled(reason_code)
-                if reason_code in _UNAVAILABLE_REASONS:
-                    return Unavailable(reason_code)
-        if code == "ConditionalCheckFailedException":
-            return reasons[0](code) if reasons and reasons[0] is not None else NotFound(code)
-        if code in _THROTTLING:
-            return Throttled(code)
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        if code in _UNAVAILABLE or status in _UNAVAILABLE_STATUSES:
-            return Unavailable(code or str(status))
-    return StoreError(str(exc))
-
-
-def _only_put_failed(exc: ClientError | BotoCoreError) -> bool:
-    """Whether a (check thread, put message) transaction failed only on the put's condition."""
-    if not isinstance(exc, ClientError):
-        return False
-    if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-        return False
-    reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
-    return len(reasons) == 2 and reasons[0] in (None, "None") and reasons[1] == "ConditionalCheckFailed"
+BATCH_WRITE_LIMIT = 25
 
 
 class MessageStore:
-    """Threads and their messages in one DynamoDB table. Every method is at most two requests."""
+    """Threads and their messages in one DynamoDB table. Every method is at most two requests, plus a
+    consistent read when a write's outcome must be found out."""
 
-    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
-        self._client = client
+    def __init__(self, table_name: str, call: client.Caller = client.call) -> None:
         self._table = table_name
+        self._call = call
+
+    # --- reading back after a write of unknown outcome ----------------------------------------------------
+
+    def _get(self, key: dict[str, Any]) -> dict[str, Any] | None:
+        answer = self._call("get_item", TableName=self._table, Key=key, ConsistentRead=True)
+        item: dict[str, Any] | None = answer.get("Item")
+        return item
+
+    def _settle(
+        self, failure: StoreError, key: dict[str, Any], landed: Callable[[dict[str, Any] | None], bool]
+    ) -> dict[str, Any]:
+        """After a write failed: the item at ``key`` (``{}`` when there is none) if the write was carried out
+        all the same (``landed`` says so of a consistent read), else ``failure`` raised again, ``uncertain``
+        only if even the read failed."""
+        if not failure.uncertain:
+            raise failure
+        try:
+            item = self._get(key)
+        except StoreError:
+            raise failure  # noqa: B904 (the write's own failure, with its cause, is what stays unknown)
+        if landed(item):
+            return item or {}
+        failure.uncertain = False  # a consistent read shows that the write was not carried out
+        raise failure
 
     # --- threads ----------------------------------------------------------------------------------------
 
     def create_thread(self, tenant: str, thread: ThreadRecord, messages: list[MessageRecord]) -> None:
         """Writes a thread and its initial messages: all or none, in one request."""
         items = [_thread_item(tenant, thread)] + [_message_item(tenant, m) for m in messages]
+        key = _thread_key(tenant, thread.id)
         try:
             if len(items) == 1:
-                try:
-                    self._client.put_item(
-                        TableName=self._table,
-                        Item=items[0],
-                        ConditionExpression="attribute_not_exists(pk)",
-                        ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                    )
-                except ClientError as exc:
-                    # Thread ids never repeat, so the only item the put can meet is its own: an earlier
-                    # attempt of this call that DynamoDB carried out, whose answer was lost, and which the
-                    # client retried. (The transaction below needs no such care: botocore's
-                    # ClientRequestToken makes it idempotent.)
-                    if _failed_condition_found(exc) != items[0]:
-                        raise
+                self._call(
+                    "put_item",
+                    write=True,
+                    TableName=self._table,
+                    Item=items[0],
+                    ConditionExpression="attribute_not_exists(pk)",
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
                 return
             total = sum(item_size(item) for item in items)
             if total > TRANSACTION_SIZE_LIMIT:
                 raise ThreadTooLarge(total, TRANSACTION_SIZE_LIMIT)
-            self._client.transact_write_items(
+            self._call(
+                "transact_write_items",
+                write=True,
                 TransactItems=[
                     {
                         "Put": {
@@ -420,20 +371,19 @@ class MessageStore:
                         }
                     }
                     for item in items
-                ]
+                ],
             )
-        except (ClientError, BotoCoreError) as exc:
-            raise _translate(exc) from exc
+        except ConditionFailed as exc:
+            # Thread and message ids never repeat, so the only items these puts can meet are their own: an
+            # earlier attempt of this call that DynamoDB carried out, whose answer was lost.
+            if exc.found.get(0, items[0]) != items[0]:
+                raise
+        except (Throttled, Unavailable) as exc:
+            self._settle(exc, key, lambda found: found == items[0])
 
     def get_thread(self, tenant: str, thread_id: str) -> ThreadRecord:
         """The thread; ``ThreadMissing`` if it does not exist or is deleted."""
-        try:
-            answer = self._client.get_item(
-                TableName=self._table, Key=_thread_key(tenant, thread_id), ConsistentRead=True
-            )
-        except (ClientError, BotoCoreError) as exc:
-            raise _translate(exc) from exc
-        item = answer.get("Item")
+        item = self._get(_thread_key(tenant, thread_id))
         if item is None or not _is_live_thread(item):
             raise ThreadMissing(thread_id)
         return _thread_from_item(item)
@@ -455,35 +405,66 @@ class MessageStore:
         if tool_resources is not None:
             sets.append("tool_resources = :t")
             values[":t"] = {"S": _dumps(tool_resources)}
+        key = _thread_key(tenant, thread_id)
+        wanted = {
+            name: values[placeholder]
+            for name, placeholder in (("metadata", ":m"), ("tool_resources", ":t"))
+            if placeholder in values
+        }
+
+        def landed(item: dict[str, Any] | None) -> bool:
+            return (
+                item is not None
+                and _is_live_thread(item)
+                and all(item.get(n) == v for n, v in wanted.items())
+            )
+
         try:
-            answer = self._client.update_item(
+            answer = self._call(
+                "update_item",
+                write=True,
                 TableName=self._table,
-                Key=_thread_key(tenant, thread_id),
+                Key=key,
                 UpdateExpression="SET " + ", ".join(sets),
                 ConditionExpression=_LIVE_THREAD,
                 ExpressionAttributeValues=values,
                 ReturnValues="ALL_NEW",
             )
-        except (ClientError, BotoCoreError) as exc:
-            raise _translate(exc, (ThreadMissing,)) from exc
+        except ConditionFailed as exc:
+            raise ThreadMissing(thread_id) from exc
+        except (Throttled, Unavailable) as exc:
+            return _thread_from_item(self._settle(exc, key, landed))
         return _thread_from_item(answer["Attributes"])
 
     def delete_thread(self, tenant: str, thread_id: str, *, at: int) -> None:
         """Marks the thread deleted, in one conditional request; from then on it is missing everywhere.
 
         The item stays, marked, as the purge's work order: the table's stream hands the change to the purge
-        function, which removes the messages and then the item itself.
+        function, which removes the messages and then the item itself. The mark carries a token of this call,
+        so that a retry that meets its own earlier attempt is told from a thread deleted by another request.
         """
+        key = _thread_key(tenant, thread_id)
+        token = {"S": uuid.uuid4().hex}
+
+        def landed(item: dict[str, Any] | None) -> bool:
+            return item is not None and item.get("deleted_by") == token
+
         try:
-            self._client.update_item(
+            self._call(
+                "update_item",
+                write=True,
                 TableName=self._table,
-                Key=_thread_key(tenant, thread_id),
-                UpdateExpression="SET deleted_at = :at, purge_round = :zero",
+                Key=key,
+                UpdateExpression="SET deleted_at = :at, purge_round = :zero, deleted_by = :by",
                 ConditionExpression=_LIVE_THREAD,
-                ExpressionAttributeValues={":at": {"N": str(at)}, ":zero": {"N": "0"}},
+                ExpressionAttributeValues={":at": {"N": str(at)}, ":zero": {"N": "0"}, ":by": token},
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
-        except (ClientError, BotoCoreError) as exc:
-            raise _translate(exc, (ThreadMissing,)) from exc
+        except ConditionFailed as exc:
+            if not landed(exc.found.get(0)):
+                raise ThreadMissing(thread_id) from exc
+        except (Throttled, Unavailable) as exc:
+            self._settle(exc, key, landed)
 
     # --- messages ---------------------------------------------------------------------------------------
 
@@ -492,7 +473,9 @@ class MessageStore:
         message (never over another: ids are unique, and the write is conditional)."""
         item = _message_item(tenant, record)
         try:
-            self._client.transact_write_items(
+            self._call(
+                "transact_write_items",
+                write=True,
                 TransactItems=[
                     {
                         "ConditionCheck": {
@@ -508,26 +491,25 @@ class MessageStore:
                             "ConditionExpression": "attribute_not_exists(pk)",
                         }
                     },
-                ]
+                ],
             )
-        except (ClientError, BotoCoreError) as exc:
-            if _only_put_failed(exc):
-                # The message's id is ours alone (ids.py), so an existing item with it is this very write,
-                # carried out by an attempt whose answer was lost (a timeout, then botocore's retry).
-                return
-            raise _translate(exc, (ThreadMissing, None)) from exc
+        except ConditionFailed as exc:
+            if exc.failed != (1,):
+                raise ThreadMissing(record.thread_id) from exc
+            # Only the put failed: the message's id is ours alone (ids.py), so the item that exists is this
+            # very write, carried out by an attempt whose answer was lost.
+        except (Throttled, Unavailable) as exc:
+            self._settle(exc, _message_key(tenant, record.thread_id, record.id), lambda found: found == item)
 
     def get_message(self, tenant: str, thread_id: str, message_id: str) -> MessageRecord:
         """The message, read with its thread in one consistent transaction."""
-        try:
-            answer = self._client.transact_get_items(
-                TransactItems=[
-                    {"Get": {"TableName": self._table, "Key": _thread_key(tenant, thread_id)}},
-                    {"Get": {"TableName": self._table, "Key": _message_key(tenant, thread_id, message_id)}},
-                ]
-            )
-        except (ClientError, BotoCoreError) as exc:
-            raise _translate(exc) from exc
+        answer = self._call(
+            "transact_get_items",
+            TransactItems=[
+                {"Get": {"TableName": self._table, "Key": _thread_key(tenant, thread_id)}},
+                {"Get": {"TableName": self._table, "Key": _message_key(tenant, thread_id, message_id)}},
+            ],
+        )
         thread, message = (response.get("Item") for response in answer["Responses"])
         if not _is_live_thread(thread):
             raise ThreadMissing(thread_id)
@@ -549,24 +531,37 @@ class MessageStore:
             expression, value = "SET metadata = if_not_exists(metadata, :m)", "{}"
         else:
             expression, value = "SET metadata = :m", _dumps(metadata)
+        key = _message_key(tenant, thread_id, message_id)
+
+        def landed(item: dict[str, Any] | None) -> bool:
+            return item is not None and (metadata is None or item.get("metadata") == {"S": value})
+
         try:
-            answer = self._client.update_item(
+            answer = self._call(
+                "update_item",
+                write=True,
                 TableName=self._table,
-                Key=_message_key(tenant, thread_id, message_id),
+                Key=key,
                 UpdateExpression=expression,
                 ConditionExpression="attribute_exists(pk)",
                 ExpressionAttributeValues={":m": {"S": value}},
                 ReturnValues="ALL_NEW",
             )
-        except (ClientError, BotoCoreError) as exc:
-            raise _translate(exc, (MessageMissing,)) from exc
+        except ConditionFailed as exc:
+            raise MessageMissing(message_id) from exc
+        except (Throttled, Unavailable) as exc:
+            return _message_from_item(self._settle(exc, key, landed))
         return _message_from_item(answer["Attributes"])
 
     def delete_message(self, tenant: str, thread_id: str, message_id: str) -> None:
         """Deletes a message of a live thread: one transaction checks the thread and deletes the message
-        if it exists."""
+        if it exists. A retry that finds the message gone after an earlier attempt that may have been
+        carried out counts as that attempt."""
+        key = _message_key(tenant, thread_id, message_id)
         try:
-            self._client.transact_write_items(
+            self._call(
+                "transact_write_items",
+                write=True,
                 TransactItems=[
                     {
                         "ConditionCheck": {
@@ -578,14 +573,19 @@ class MessageStore:
                     {
                         "Delete": {
                             "TableName": self._table,
-                            "Key": _message_key(tenant, thread_id, message_id),
+                            "Key": key,
                             "ConditionExpression": "attribute_exists(pk)",
                         }
                     },
-                ]
+                ],
             )
-        except (ClientError, BotoCoreError) as exc:
-            raise _translate(exc, (ThreadMissing, MessageMissing)) from exc
+        except ConditionFailed as exc:
+            if 0 in exc.failed:
+                raise ThreadMissing(thread_id) from exc
+            if not exc.uncertain:
+                raise MessageMissing(message_id) from exc
+        except (Throttled, Unavailable) as exc:
+            self._settle(exc, key, lambda found: found is None)
 
     def page(
         self,
@@ -597,6 +597,7 @@ class MessageStore:
         after: str | None = None,
         before: str | None = None,
         run_id: str | None = None,
+        max_bytes: int | None = None,
     ) -> Page:
         """One page of a live thread's messages in ``order``, strictly between the cursors that are given.
 
@@ -604,6 +605,9 @@ class MessageStore:
         nearest to its cursor on the other side, still returned in ``order``. ``has_more`` says whether
         messages exist past the page on the side away from the cursor. Cursors must be well-formed ids.
         Two requests: the thread's item (a query cannot also read it), then one ``Query``.
+
+        ``max_bytes``: reading stops early, with ``has_more``, once the messages read (at least two) surely
+        exceed that many bytes of JSON; the caller then drops at least the last of them.
         """
         self.get_thread(tenant, thread_id)
         ascending = order == "asc"
@@ -643,31 +647,37 @@ class MessageStore:
             query["ExpressionAttributeValues"][":pk"] = {"S": f"{pk}#{run_id}"}
 
         wanted = limit + 1
-        items = self._query_up_to(query, wanted)
+        items, full = self._query_up_to(query, wanted, max_bytes)
         records = [_message_from_item(item) for item in items[:limit]]
         if towards_cursor:
             records.reverse()
-        return Page(records, has_more=len(items) > limit)
+        return Page(records, has_more=len(items) > limit or full, reversed=towards_cursor)
 
-    def _query_up_to(self, query: dict[str, Any], wanted: int) -> list[dict[str, Any]]:
-        """Up to ``wanted`` items of a query: one request, unless DynamoDB's 1 MB response cap cuts it."""
+    def _query_up_to(
+        self, query: dict[str, Any], wanted: int, max_bytes: int | None = None
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """Up to ``wanted`` items of a query: one request, unless DynamoDB's 1 MB response cap cuts it; and
+        whether it stopped early because the items read (at least two) hold more than ``max_bytes``."""
         items: list[dict[str, Any]] = []
-        try:
-            while True:
-                answer = self._client.query(**query, Limit=wanted - len(items))
-                items.extend(answer.get("Items", []))
-                resume = answer.get("LastEvaluatedKey")
-                if len(items) >= wanted or not resume:
-                    return items
-                query["ExclusiveStartKey"] = resume
-        except (ClientError, BotoCoreError) as exc:
-            raise _translate(exc) from exc
+        least = 0
+        while True:
+            answer = self._call("query", **query, Limit=wanted - len(items))
+            found = answer.get("Items", [])
+            items.extend(found)
+            resume = answer.get("LastEvaluatedKey")
+            if len(items) >= wanted or not resume:
+                return items, False
+            if max_bytes is not None:
+                least += sum(_least_json_bytes(item) for item in found)
+                if least > max_bytes and len(items) >= 2:
+                    return items, True
+            query["ExclusiveStartKey"] = resume
 
     # --- purge of deleted threads -------------------------------------------------------------------------
 
     def message_keys(self, tenant: str, thread_id: str, *, limit: int) -> list[dict[str, Any]]:
         """Keys of up to ``limit`` messages of a thread, oldest first (for the purge)."""
-        return self._query_up_to(
+        keys, _ = self._query_up_to(
             {
                 "TableName": self._table,
                 "KeyConditionExpression": "pk = :pk AND sk BETWEEN :lo AND :hi",
@@ -681,133 +691,56 @@ class MessageStore:
             },
             limit,
         )
+        return keys
 
     def delete_keys(self, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """One ``BatchWriteItem`` deleting up to 25 items; returns the keys DynamoDB left unprocessed."""
+        """One ``BatchWriteItem`` deleting up to 25 items; returns the keys DynamoDB left unprocessed.
+        Deleting is idempotent: a retried batch that meets its own earlier attempt changes nothing."""
         if len(keys) > BATCH_WRITE_LIMIT:
             raise ValueError(f"at most {BATCH_WRITE_LIMIT} keys per batch")
-        try:
-            answer = self._client.batch_write_item(
-                RequestItems={self._table: [{"DeleteRequest": {"Key": key}} for key in keys]}
-            )
-        except (ClientError, BotoCoreError) as exc:
-            raise _translate(exc) from exc
+        answer = self._call(
+            "batch_write_item",
+            RequestItems={self._table: [{"DeleteRequest": {"Key": key}} for key in keys]},
+        )
         left = answer.get("UnprocessedItems", {}).get(self._table, [])
         return [request["DeleteRequest"]["Key"] for request in left]
 
     def hand_over_purge(self, tenant: str, thread_id: str, *, round_number: int) -> None:
         """Records a purge round on the deleted thread's item; the change re-triggers the purge."""
         try:
-            self._client.update_item(
+            self._call(
+                "update_item",
                 TableName=self._table,
                 Key=_thread_key(tenant, thread_id),
                 UpdateExpression="SET purge_round = :r",
                 ConditionExpression="attribute_exists(deleted_at)",
                 ExpressionAttributeValues={":r": {"N": str(round_number)}},
             )
-        except (ClientError, BotoCoreError) as exc:
-            raise _translate(exc, (ThreadMissing,)) from exc
+        except ConditionFailed as exc:
+            raise ThreadMissing(thread_id) from exc
 
     def finish_purge(self, tenant: str, thread_id: str) -> None:
         """Removes the deleted thread's own item, once its messages are gone."""
         try:
-            self._client.delete_item(
+            self._call(
+                "delete_item",
                 TableName=self._table,
                 Key=_thread_key(tenant, thread_id),
                 ConditionExpression="attribute_exists(deleted_at)",
             )
-        except (ClientError, BotoCoreError) as exc:
-            raise _translate(exc, (ThreadMissing,)) from exc
+        except ConditionFailed as exc:
+            raise ThreadMissing(thread_id) from exc
 
 
-BATCH_WRITE_LIMIT = 25
-
-# --- the client: retries and timeouts ---------------------------------------------------------------------
-#
-# Every function has 10 seconds (template.yaml). Each DynamoDB call is retried by botocore's "standard" mode,
-# which retries throttling, 5xx answers and failed, reset or timed-out connections, waiting before retry n
-# rand(0, 1) x 2^(n-1) seconds (throttling; older botocores, such as the Lambda runtime may provide, for every
-# error). The worst case of one call is every attempt connecting just under CONNECT_TIMEOUT and then waiting
-# READ_TIMEOUT for an answer that never comes, with the longest waits between attempts:
-#
-#     CALL_BUDGET = MAX_ATTEMPTS x (CONNECT_TIMEOUT + READ_TIMEOUT) + MAX_BACKOFF
-#                 = 2 x (0.25 s + 0.5 s) + 1 s = 2.5 s
-#
-# A request makes at most three calls in a row (the API key's GetItem, at most once per key per 30 seconds;
-# then the thread's GetItem and the Query or UpdateItem of list and modify), each of which may use its whole
-# budget and still succeed: REQUEST_BUDGET = 3 x 2.5 s = 7.5 s, which leaves the function 2.5 s of its 10 for
-# everything else (milliseconds: compressing a 1 MB message takes about 30 ms). Most operations make one or
-# two calls (5 s at worst). (A create with an Idempotency-Key adds its record's PutItem and UpdateItem, see
-# idempotency.py: four calls, 10 s at worst, which that path's functions would need more time for.) When
-# DynamoDB is unreachable, the first call fails after 2.5 s and the client gets a 503 with Retry-After; a
-# throttled call gets its one retry after at most a second, then the client gets a 429 and slows down
-# itself. Two attempts rather than more is the price of that bound, and the right one for throttling: the
-# client's own retry (the SDKs honour Retry-After) backs off without holding a Lambda.
-#
-# DynamoDB answers in milliseconds: READ_TIMEOUT is the wait for a whole request to be sent (a transaction of
-# at most 4 MB) and answered, CONNECT_TIMEOUT covers the TCP and TLS handshakes in the region. A retried
-# write that DynamoDB had already carried out is harmless: transactions carry botocore's ClientRequestToken,
-# the metadata updates write the same values again, and create thread's conditional put recognises its own
-# earlier attempt. (Only delete thread's retry would then find the thread gone: a 404, the thread deleted.)
-MAX_ATTEMPTS = 2
-CONNECT_TIMEOUT = 0.25
-READ_TIMEOUT = 0.5
-MAX_BACKOFF = float(sum(2 ** (n - 1) for n in range(1, MAX_ATTEMPTS)))
-CALL_BUDGET = MAX_ATTEMPTS * (CONNECT_TIMEOUT + READ_TIMEOUT) + MAX_BACKOFF
-CALLS_PER_REQUEST = 3
-REQUEST_BUDGET = CALLS_PER_REQUEST * CALL_BUDGET
-FUNCTION_TIMEOUT = 10.0
-RETRY_AFTER_HINT = "x-amz-retry-after"
+# One store per container, built once.
 
 
-def _ignore_retry_after_hint(response: Any = None, **_: Any) -> None:
-    """Drops a service's ``x-amz-retry-after`` hint before botocore's standard retry reads it: newer
-    botocores would wait up to 5 s longer than their backoff for it, outside the budget above. DynamoDB sends
-    none today; this keeps the bound true if it ever does."""
-    if response is not None:
-        response[0].headers.pop(RETRY_AFTER_HINT, None)
-
-
-def new_client() -> DynamoDBClient:
-    """A DynamoDB client with this module's retries and timeouts (read when it is built, so tests may change
-    them first)."""
-    config = Config(
-        retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
-        connect_timeout=CONNECT_TIMEOUT,
-        read_timeout=READ_TIMEOUT,
-        tcp_keepalive=True,
-    )
-    with _BUILD:
-        client: DynamoDBClient = _session().client("dynamodb", config=config)
-    client.meta.events.register_first("needs-retry.dynamodb", _ignore_retry_after_hint)
-    return client
-
-
-# One client and one store per container, built once even when threads ask for them at the same time. A
-# client is thread-safe once built, but building clients is not, on one session (boto3's default session
-# included): this module builds its clients one at a time, on a session of its own.
-_BUILD = threading.RLock()
-
-
-@cache
-def _session() -> boto3.session.Session:
-    return boto3.session.Session()
-
-
-@cache
-def _client() -> DynamoDBClient:
-    return new_client()
+_BUILD = threading.Lock()
 
 
 @cache
 def _store() -> MessageStore:
-    return MessageStore(dynamodb_client(), get_settings().table_name)
-
-
-def dynamodb_client() -> DynamoDBClient:
-    """The container's DynamoDB client, built once (``reset`` forgets it)."""
-    with _BUILD:
-        return _client()
+    return MessageStore(get_settings().table_name)
 
 
 def get_store() -> MessageStore:
@@ -820,4 +753,4 @@ def reset() -> None:
     """Forgets the cached client and store (tests, after switching mocks or settings)."""
     with _BUILD:
         _store.cache_clear()
-        _client.cache_clear()
+    client.reset()

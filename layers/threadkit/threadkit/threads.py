@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from threadkit import ids, messages, store
+from threadkit import errors, idempotency, ids, messages, store
 from threadkit.models import CreateThreadRequest, ModifyThreadRequest, Thread, ThreadDeleted, ToolResources
 
 
@@ -25,7 +25,7 @@ def to_wire(record: store.ThreadRecord) -> Thread:
     )
 
 
-def create_thread(tenant: str, request: CreateThreadRequest) -> Thread:
+def _new_thread(request: CreateThreadRequest) -> tuple[store.ThreadRecord, list[store.MessageRecord]]:
     thread_id, created_at = ids.default_factory.new(ids.THREAD_PREFIX)
     record = store.ThreadRecord(
         id=thread_id,
@@ -34,12 +34,43 @@ def create_thread(tenant: str, request: CreateThreadRequest) -> Thread:
         tool_resources=_tool_resources(request.tool_resources),
     )
     # Ids are minted in order, so the initial messages keep the given order, even within one second.
-    initial = [messages.new_record(thread_id, message) for message in request.messages or []]
+    initial = []
+    for index, message in enumerate(request.messages or []):
+        try:
+            initial.append(messages.new_record(thread_id, message))
+        except errors.ApiError as exc:
+            raise exc.under(f"messages[{index}].") from None
+    return record, initial
+
+
+def create_thread(tenant: str, request: CreateThreadRequest, *, idempotency_key: str | None = None) -> Thread:
+    """Creates a thread with its initial messages; with an ``idempotency_key``, exactly once per key."""
+    record, initial = _new_thread(request)
+    asked = {"body": request.model_dump(mode="json")}
+    with idempotency.once(tenant, "create_thread", idempotency_key, asked, record.id) as run:
+        if run.earlier is not None:
+            earlier = _earlier_thread(tenant, run.earlier, must_exist=run.completed)
+            if earlier is not None:
+                run.answered_with(earlier.id)
+                return earlier
+            record, initial = _new_thread(request)
+            run.reserve(record.id)
+        try:
+            store.get_store().create_thread(tenant, record, initial)
+        except store.StoreError as exc:
+            raise messages.store_failure(exc, record.id, retry_is_safe=run.keyed) from exc
+        return to_wire(record)
+
+
+def _earlier_thread(tenant: str, thread_id: str, *, must_exist: bool) -> Thread | None:
     try:
-        store.get_store().create_thread(tenant, record, initial)
+        return to_wire(store.get_store().get_thread(tenant, thread_id))
+    except store.ThreadMissing as exc:
+        if must_exist:
+            raise errors.thread_not_found(thread_id) from exc
+        return None
     except store.StoreError as exc:
         raise messages.store_failure(exc, thread_id) from exc
-    return to_wire(record)
 
 
 def retrieve_thread(tenant: str, thread_id: str) -> Thread:

@@ -62,7 +62,7 @@ def _translate(error: Mapping[str, Any]) -> errors.ApiError:
     if kind == "api_error":
         carried = ctx.get("api_error")
         if isinstance(carried, errors.ApiError):
-            return carried
+            return carried.under(_prefix_of(param, carried.param))
     if kind in ("json_invalid", "unsupported_content_type", "multipart_invalid", "form_invalid") or not param:
         # Only the body as a whole has no param: it was not a JSON object.
         return errors.unparsable_body()
@@ -85,7 +85,7 @@ def _translate(error: Mapping[str, Any]) -> errors.ApiError:
         return errors.array_too_long(param, int(ctx["max_length"]), size)
     if kind == "string_too_short":
         if param == "content" or param.startswith("content["):
-            return errors.empty_content()
+            return errors.empty_content(param)
         return errors.invalid_value(
             param, f"Invalid '{param}': empty string. Expected a string with minimum length 1."
         )
@@ -100,6 +100,19 @@ def _translate(error: Mapping[str, Any]) -> errors.ApiError:
     if kind == "value_error":
         return errors.invalid_value(param, f"Invalid '{param}': {_describe(error)}.")
     return errors.invalid_value(param, f"Invalid '{param}': {error.get('msg', 'invalid value')}.")
+
+
+def _prefix_of(location: str, param: str | None) -> str:
+    """What stands before a model's own param path in the request: a model nested in a list or another model
+    (a thread's initial message) raises errors named from its own fields; ``location`` is where it sits."""
+    if not param:
+        return ""
+    field = param.split(".", 1)[0].split("[", 1)[0]
+    if location.endswith("." + field):
+        return location[: -len(field)]
+    if location.endswith("]") and not location.startswith(field):
+        return location + "."
+    return ""
 
 
 def _union_tag_error(param: str, loc: Sequence[Any], ctx: Mapping[str, Any], value: Any) -> errors.ApiError:
