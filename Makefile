@@ -53,8 +53,10 @@ build: $(TOOLS)/bin/.installed $(BIN)/.installed ## sam build for arm64 / python
 	PATH="$$(dirname "$$py313"):$$PATH" $(TOOLS)/bin/sam build --template template.yaml && \
 	$(BIN)/python scripts/check_build.py .aws-sam/build
 
+# On as many workers as the machine has cores (pytest-xdist), with bytecode written even where the shell asks
+# for none (PYTHONDONTWRITEBYTECODE): compiling every module again in every worker costs more than the tests.
 pytest: $(BIN)/.installed ## the test suite, with coverage
-	$(BIN)/pytest --cov --cov-report=term --cov-fail-under=90
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n auto --dist worksteal --cov --cov-report=term --cov-fail-under=90
 
 bench: $(BIN)/.installed ## cold start, warm time per call, DynamoDB work and package size, against baselines
 	$(BIN)/python -m bench

@@ -6,16 +6,24 @@ from typing import Any
 
 import boto3
 import pytest
+from hypothesis import settings as hypothesis_settings
 from moto import mock_aws
 
 from tests.support.events import TEST_API_KEY, TEST_TENANT
+from tests.support.hooks import listening
 from tests.support.live import live_api, live_server  # noqa: F401 - session fixtures, defined once here
-from tests.support.template import table_definition
+from tests.support.moto_table import TABLE_NAME, recreate
 from threadkit import keys
 
 TEST_KEY = keys.ApiKey(key_id="key_tests", tenant=TEST_TENANT, name="tests", created_at=0, revoked_at=None)
 
-TABLE_NAME = "messages-test"
+__all__ = ["TABLE_NAME", "RequestCounter"]
+
+
+# Property tests give the same verdict on every run and machine: a fixed sequence of examples, no example
+# database carried between runs, no deadline (a loaded machine is slow, not wrong).
+hypothesis_settings.register_profile("project", derandomize=True, database=None, deadline=None)
+hypothesis_settings.load_profile("project")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -27,7 +35,7 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(autouse=True)
 def _aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Dummy credentials and settings, and no cached client or settings from another test."""
-    from threadkit import http, settings, store
+    from threadkit import http, settings
 
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
@@ -47,23 +55,28 @@ def _aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for budget in ("DYNAMODB_CONNECT_TIMEOUT", "DYNAMODB_READ_TIMEOUT", "DYNAMODB_MAX_ATTEMPTS"):
         monkeypatch.delenv(budget, raising=False)
     settings.get_settings.cache_clear()
-    store.reset()
     # The container already knows the tests' key (as after its first request), for as long as the test
     # runs: tests that are not about keys count no key read and need no key in the table.
     monkeypatch.setattr(http, "_key_cache", keys.KeyCache(ttl=float("inf")))
     http.key_cache().get(TEST_API_KEY, lambda _: TEST_KEY)
     yield
     settings.get_settings.cache_clear()
-    store.reset()
+
+
+@pytest.fixture(scope="session")
+def _moto() -> Iterator[boto3.session.Session]:
+    """moto, once for the session (entering it for each test would cost a tenth of a second each time), and
+    a session for the tests' own clients (built once: boto3's default session is reset by moto)."""
+    with mock_aws():
+        yield boto3.session.Session(region_name="us-east-1")
 
 
 @pytest.fixture
-def table() -> Iterator[Any]:
-    """The template's table, in moto, started before any client is built."""
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(TableName=TABLE_NAME, **table_definition())
-        yield client
+def table(_moto: boto3.session.Session) -> Any:
+    """The template's table, in moto, empty: made anew for each test, before the functions build a client."""
+    client = _moto.client("dynamodb")
+    recreate(client)
+    return client
 
 
 class RequestCounter:
@@ -82,10 +95,8 @@ class RequestCounter:
 
 
 @pytest.fixture
-def dynamodb_requests(table: Any) -> RequestCounter:
+def dynamodb_requests(table: Any) -> Iterator[RequestCounter]:
     """Counts the DynamoDB API calls the functions make (botocore's before-call event)."""
-    from threadkit import client
-
     counter = RequestCounter()
-    client.dynamodb_client().meta.events.register("before-call.dynamodb", counter)
-    return counter
+    with listening("before-call.dynamodb", counter):
+        yield counter

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import io
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,9 @@ import pytest
 from local import keys as keys_tool
 from tests.conftest import TABLE_NAME
 from tests.support.events import Answer, call, http_event
+from tests.support.hooks import listening
 from tests.test_events import EVENTS, handler_of, load, route_of
-from threadkit import client, http, keys
+from threadkit import http, keys
 from threadkit.client import Caller
 
 EVENT_FILES = sorted(p for p in EVENTS.glob("*.json") if p.stem != "purge_threads")
@@ -45,17 +47,18 @@ class Reads:
 
 
 @pytest.fixture
-def keyed(table: Any, monkeypatch: pytest.MonkeyPatch) -> Reads:
+def keyed(table: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Reads]:
     """Keys for tenants a and b and a revoked one in the table; an empty key cache; a log of every call."""
-    key_store = keys.KeyStore(TABLE_NAME, Caller(table))
-    key_store.create("a", "tenant a", secret=KEY_A)
-    key_store.create("b", "tenant b", secret=KEY_B)
-    _, revoked = key_store.create("a", "revoked", secret=REVOKED)
-    key_store.revoke(revoked.key_id)
+    items = [
+        keys.key_item(KEY_A, keys.ApiKey("key_a", "a", "tenant a", created_at=1, revoked_at=None)),
+        keys.key_item(KEY_B, keys.ApiKey("key_b", "b", "tenant b", created_at=1, revoked_at=None)),
+        keys.key_item(REVOKED, keys.ApiKey("key_r", "a", "revoked", created_at=1, revoked_at=2)),
+    ]
+    table.batch_write_item(RequestItems={TABLE_NAME: [{"PutRequest": {"Item": item}} for item in items]})
     monkeypatch.setattr(http, "_key_cache", keys.KeyCache())
     reads = Reads()
-    client.dynamodb_client().meta.events.register("provide-client-params.dynamodb", reads)
-    return reads
+    with listening("provide-client-params.dynamodb", reads):
+        yield reads
 
 
 def _send(event: dict[str, Any]) -> Answer:

@@ -163,7 +163,7 @@ def test_the_embedded_store_undoes_a_cancelled_transaction_as_dynamodb_does(
 # --- many creates in one thread -----------------------------------------------------------------------------
 
 WORKERS = 16
-MESSAGES_PER_WORKER = 50
+MESSAGES_PER_WORKER = 25
 
 
 def test_concurrent_creates_in_one_thread_lose_nothing_duplicate_nothing_and_list_in_a_stable_order(

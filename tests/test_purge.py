@@ -20,8 +20,9 @@ import retrieve_thread
 
 from tests.conftest import TABLE_NAME
 from tests.support.events import FakeContext, call, http_event
+from tests.support.hooks import listening
 from tests.support.template import ROOT
-from threadkit import client, ids, purge, store
+from threadkit import ids, purge, store
 
 TENANT = "default"
 
@@ -45,10 +46,10 @@ class BatchLog:
 
 
 @pytest.fixture
-def batches(table: Any) -> BatchLog:
+def batches(table: Any) -> Iterator[BatchLog]:
     log = BatchLog()
-    client.dynamodb_client().meta.events.register("provide-client-params.dynamodb.BatchWriteItem", log)
-    return log
+    with listening("provide-client-params.dynamodb.BatchWriteItem", log):
+        yield log
 
 
 def _purge_handler(event: dict[str, Any], context: StreamContext) -> Any:
@@ -208,11 +209,11 @@ def test_a_deleted_thread_is_gone_at_once_for_every_operation_and_nothing_is_wri
     assert _items(table, thread_id) == before
 
 
-def test_the_purge_removes_every_item_of_a_thread_of_thousands_in_batches_of_at_most_25(
+def test_the_purge_removes_every_item_of_a_long_thread_in_rounds_and_batches_of_at_most_25(
     table: Any, batches: BatchLog, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(purge, "MAX_ITEMS_PER_RUN", 1000)  # several rounds, each handed over by the stream
-    thread_id = _thread_with_messages(table, 3200, runs=40)
+    monkeypatch.setattr(purge, "MAX_ITEMS_PER_RUN", 500)  # several rounds, each handed over by the stream
+    thread_id = _thread_with_messages(table, 1600, runs=40)
     other = _thread_with_messages(table, 5)
     call(
         delete_thread.lambda_handler,
@@ -232,7 +233,7 @@ def test_the_purge_removes_every_item_of_a_thread_of_thousands_in_batches_of_at_
     assert run_index["Items"] == []
     assert batches.sizes
     assert max(batches.sizes) <= 25
-    assert sum(batches.sizes) == 3200
+    assert sum(batches.sizes) == 1600
     assert len(_items(table, other)) == 6  # another thread is untouched
 
 

@@ -19,9 +19,10 @@ import pytest
 from tests.conftest import TABLE_NAME, RequestCounter
 from tests.support.api import message_not_found, thread_not_found
 from tests.support.events import Answer, call, http_event
+from tests.support.hooks import listening
 from tests.support.template import ROOT, functions, template
 from tests.support.threads import item_keys, make_thread, mark_thread_deleted, thread_key
-from threadkit import client, ids
+from threadkit import ids
 
 THREAD = "thread_" + "R" * 24
 OTHER_THREAD = "thread_" + "O" * 24
@@ -375,11 +376,13 @@ def test_given_a_list_then_its_one_query_reads_the_thread_or_the_run_index_by_ke
     def capture_read(params: dict[str, Any], **_: Any) -> None:
         reads.append(dict(params))
 
-    client.dynamodb_client().meta.events.register("before-parameter-build.dynamodb.Query", capture)
-    client.dynamodb_client().meta.events.register("before-parameter-build.dynamodb.GetItem", capture_read)
     query = {"limit": "3"} if run_id is None else {"limit": "3", "run_id": run_id}
 
-    answer = list_page(THREAD, **query)
+    with (
+        listening("before-parameter-build.dynamodb.Query", capture),
+        listening("before-parameter-build.dynamodb.GetItem", capture_read),
+    ):
+        answer = list_page(THREAD, **query)
 
     assert answer.status == 200, answer.body
     assert dynamodb_requests.operations == ["GetItem", "Query"]

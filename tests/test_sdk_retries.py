@@ -22,7 +22,7 @@ from tests.support.embedded import embedded_store
 from tests.support.live import LIVE_API_KEY, LIVE_ENV, running_server
 from tests.support.proxy import LateAnswers, late_answers
 
-CREATES = 48
+CREATES = 24
 CLIENTS = 16
 EVERY = 8  # one create in EVERY has all its answers late
 READ_TIMEOUT = 1.0

@@ -15,12 +15,13 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from tests.conftest import TABLE_NAME
+from tests.support.moto_table import recreate
 from tests.support.threads import item_keys, make_thread, thread_key
 from tests.test_large_messages import largest_random_text, random_text
 from threadkit import ids, store
 from threadkit.client import Caller
 from threadkit.models import MAX_METADATA_KEY_LENGTH, MAX_METADATA_PAIRS, MAX_METADATA_VALUE_LENGTH
-from threadkit.store import MessageRecord, MessageStore
+from threadkit.store import MessageRecord, MessageStore, ThreadRecord
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -285,11 +286,13 @@ _THREAD_NUMBERS = itertools.count(1)
 
 
 def fresh_thread(table: Any, runs: list[str | None]) -> tuple[str, list[str]]:
-    """A new thread in ``table`` holding one message per entry of ``runs``; its id and the message ids."""
+    """A new thread in ``table`` holding one message per entry of ``runs``, written with the thread in one
+    transaction (moto copies the whole table for each transaction); its id and the message ids."""
     message_store = MessageStore(TABLE_NAME, Caller(table))
-    thread_id = make_thread(f"thread_{next(_THREAD_NUMBERS):024d}", message_store=message_store)
+    thread_id = f"thread_{next(_THREAD_NUMBERS):024d}"
     records = make_records(thread_id, runs)
-    write(message_store, records)
+    thread = ThreadRecord(id=thread_id, created_at=SECOND)
+    message_store.create_thread(TENANT, thread, records)
     return thread_id, [r.id for r in records]
 
 
@@ -301,6 +304,7 @@ def test_given_a_query_cut_short_by_the_1mb_cap_then_the_store_continues_and_the
     for order in ("asc", "desc"):
         for cursor in ("none", "after", "before", "both"):
             case = (order, cursor)
+            recreate(table)  # moto copies the whole table per transaction: each case starts over
             thread_id, created = fresh_thread(table, ["run_A"] * 24)
             in_order = sorted(created, reverse=order == "desc")
             after = in_order[2] if cursor in ("after", "both") else None
@@ -371,6 +375,7 @@ def test_given_a_page_ending_at_the_query_limit_with_or_without_last_evaluated_k
         for cursor in ("none", "after", "before"):
             for extra in (-2, -1, 0, 1, 2, 9):
                 case = (order, cursor, extra)
+                recreate(table)  # moto copies the whole table per transaction: each case starts over
                 # `extra` more messages than the page holds lie past the cursor (itself one more message).
                 thread_id, created = fresh_thread(table, [None] * (limit + extra + (cursor != "none")))
                 in_order = sorted(created, reverse=order == "desc")

@@ -164,8 +164,11 @@ def new_client() -> DynamoDBClient:
 
 # One client per container, built once even when threads ask for it at the same time. A client is
 # thread-safe once built, but building clients is not, on one session (boto3's default session included):
-# this module builds its clients one at a time, on a session of its own.
+# this module builds its clients one at a time, on a session of its own. The client is kept for the
+# environment it was built for (endpoint, region, timeouts): in Lambda that never changes; a process that
+# changes it (the tests, several local servers) gets a client for the new one.
 _BUILD = threading.RLock()
+_clients: dict[tuple[str, ...], DynamoDBClient] = {}
 
 
 @cache
@@ -173,18 +176,27 @@ def _session() -> boto3.session.Session:
     return boto3.session.Session()
 
 
-@cache
-def _client() -> DynamoDBClient:
-    return new_client()
+def _environment_key() -> tuple[str, ...]:
+    settings = get_settings()
+    return (
+        settings.dynamodb_endpoint,
+        settings.region,
+        str(settings.dynamodb_connect_timeout),
+        str(settings.dynamodb_read_timeout),
+    )
 
 
 def dynamodb_client() -> DynamoDBClient:
-    """The container's DynamoDB client, built once (``reset`` forgets it)."""
+    """The container's DynamoDB client, built once for its environment (``reset`` forgets it)."""
+    key = _environment_key()
     with _BUILD:
-        return _client()
+        found = _clients.get(key)
+        if found is None:
+            found = _clients.setdefault(key, new_client())
+        return found
 
 
 def reset() -> None:
-    """Forgets the cached client (tests, after switching mocks or settings)."""
+    """Forgets the cached clients (tests, after switching mocks)."""
     with _BUILD:
-        _client.cache_clear()
+        _clients.clear()

@@ -67,6 +67,21 @@ def new_secret() -> str:
     return KEY_PREFIX + "".join(secrets.choice(ids.ALPHABET) for _ in range(KEY_BODY_LENGTH))
 
 
+def key_item(secret: str, key: ApiKey) -> dict[str, Any]:
+    """The table's item for ``key``, whose secret is ``secret`` (only its digest is kept)."""
+    item: dict[str, Any] = {
+        "pk": {"S": KEYS_PK},
+        "sk": {"S": digest(secret)},
+        "key_id": {"S": key.key_id},
+        "tenant": {"S": key.tenant},
+        "name": {"S": key.name},
+        "created_at": {"N": str(key.created_at)},
+    }
+    if key.revoked_at is not None:
+        item["revoked_at"] = {"N": str(key.revoked_at)}
+    return item
+
+
 def _from_item(item: dict[str, Any]) -> ApiKey:
     revoked = item.get("revoked_at")
     return ApiKey(
@@ -102,14 +117,7 @@ class KeyStore:
                 "put_item",
                 write=True,
                 TableName=self._table,
-                Item={
-                    "pk": {"S": KEYS_PK},
-                    "sk": {"S": digest(secret)},
-                    "key_id": {"S": key.key_id},
-                    "tenant": {"S": tenant},
-                    "name": {"S": name},
-                    "created_at": {"N": str(key.created_at)},
-                },
+                Item=key_item(secret, key),
                 ConditionExpression="attribute_not_exists(pk)",
             )
         except StoreError as exc:

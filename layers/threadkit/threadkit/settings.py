@@ -23,6 +23,11 @@ class Settings(BaseModel):
     """Seconds to wait for an answer once the request is sent (env DYNAMODB_READ_TIMEOUT)."""
     dynamodb_max_attempts: int = Field(default=3, ge=1, le=10)
     """Attempts per call, the first included (env DYNAMODB_MAX_ATTEMPTS)."""
+    dynamodb_endpoint: str = ""
+    """Where DynamoDB is, when not AWS's regional endpoint (env AWS_ENDPOINT_URL_DYNAMODB, which boto3 reads
+    itself; known here so that a client is kept for the endpoint it was built for)."""
+    region: str = ""
+    """The AWS region (env AWS_REGION or AWS_DEFAULT_REGION; boto3 reads it itself too)."""
 
 
 class SettingsError(RuntimeError):
@@ -40,7 +45,12 @@ _ENVIRONMENT = {
 @cache
 def get_settings() -> Settings:
     """The settings of this container. Tests call ``get_settings.cache_clear()`` after changing the env."""
-    raw: dict[str, str] = {"table_name": os.environ.get("TABLE_NAME", "")}
+    raw: dict[str, str] = {
+        "table_name": os.environ.get("TABLE_NAME", ""),
+        "dynamodb_endpoint": os.environ.get("AWS_ENDPOINT_URL_DYNAMODB")
+        or os.environ.get("AWS_ENDPOINT_URL", ""),
+        "region": os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", ""),
+    }
     for field, variable in _ENVIRONMENT.items():
         value = os.environ.get(variable)
         if value:

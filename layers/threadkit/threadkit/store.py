@@ -35,7 +35,6 @@ import uuid
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any, Literal
 
 from threadkit import client, ids
@@ -732,25 +731,23 @@ class MessageStore:
             raise ThreadMissing(thread_id) from exc
 
 
-# One store per container, built once.
-
-
+# One store per container and table, built once.
 _BUILD = threading.Lock()
-
-
-@cache
-def _store() -> MessageStore:
-    return MessageStore(get_settings().table_name)
+_stores: dict[str, MessageStore] = {}
 
 
 def get_store() -> MessageStore:
     """The container's store on the configured table, built once (``reset`` forgets it)."""
+    table = get_settings().table_name
     with _BUILD:
-        return _store()
+        found = _stores.get(table)
+        if found is None:
+            found = _stores.setdefault(table, MessageStore(table))
+        return found
 
 
 def reset() -> None:
-    """Forgets the cached client and store (tests, after switching mocks or settings)."""
+    """Forgets the cached clients and stores (tests, after switching mocks)."""
     with _BUILD:
-        _store.cache_clear()
+        _stores.clear()
     client.reset()

@@ -1,0 +1,25 @@
+"""Listening to the functions' DynamoDB client: botocore's event hooks, registered for the length of a test.
+
+The container's client outlives a test (it is kept for its environment, as in Lambda), so a hook must go when
+its test ends, or the next test's calls would reach it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from threadkit import client
+
+
+@contextmanager
+def listening(event_name: str, handler: Callable[..., Any]) -> Iterator[None]:
+    """``handler`` on ``event_name`` (``before-call.dynamodb`` ...) of the functions' client, until the block
+    ends."""
+    events = client.dynamodb_client().meta.events
+    events.register(event_name, handler)
+    try:
+        yield
+    finally:
+        events.unregister(event_name, handler)
