@@ -9,7 +9,7 @@ PORT ?= 3000
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: serve test lint format template build pytest openapi bench clean
+.PHONY: serve test lint format template build pytest node openapi bench clean
 
 serve: $(BIN)/.installed ## the API at http://127.0.0.1:$(PORT)/v1 on an embedded DynamoDB
 	PORT=$(PORT) $(BIN)/python -m local.serve
@@ -55,7 +55,17 @@ build: $(TOOLS)/bin/.installed $(BIN)/.installed ## sam build for arm64 / python
 
 # On as many workers as the machine has cores (pytest-xdist), with bytecode written even where the shell asks
 # for none (PYTHONDONTWRITEBYTECODE): compiling every module again in every worker costs more than the tests.
-pytest: $(BIN)/.installed ## the test suite, with coverage
+# The Node packages the tests drive (the openai Node SDK; Portkey's gateway), pinned by their lock files and
+# installed before the tests run: the tests themselves reach no network.
+NODE_TESTS := tests/node tests/gateway
+node: $(addsuffix /node_modules/.installed,$(NODE_TESTS))
+
+%/node_modules/.installed: %/package-lock.json %/package.json
+	@command -v npm >/dev/null || { echo "npm not found: the tests need Node.js 20+ with npm"; exit 1; }
+	npm ci --prefix $* --no-audit --no-fund --loglevel=error
+	@touch $@
+
+pytest: $(BIN)/.installed node ## the test suite, with coverage
 	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n auto --dist worksteal --cov --cov-report=term --cov-fail-under=90
 
 bench: $(BIN)/.installed ## cold start, warm time per call, DynamoDB work and package size, against baselines
@@ -65,4 +75,5 @@ openapi: $(BIN)/.installed ## regenerate openapi.json from the functions' routes
 	$(BIN)/python -m local.openapi
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache .coverage .hypothesis
+	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache .coverage .hypothesis \
+		$(addsuffix /node_modules,$(NODE_TESTS))

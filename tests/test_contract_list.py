@@ -454,6 +454,25 @@ def test_list_by_run_id_skips_messages_made_through_the_api() -> None:
             ),
             id="limit-decimal",
         ),
+        *[
+            pytest.param(
+                {"limit": spelling},
+                error(
+                    "Invalid type for 'limit': expected an integer, but got a string instead.",
+                    param="limit",
+                    code="invalid_type",
+                ),
+                id=f"limit-spelled-{name}",
+            )
+            # Integers are plain decimal digits, as OpenAI read them (pydantic alone would take these).
+            for name, spelling in [
+                ("one-point-zero", "1.0"),
+                ("underscore", "10_0"),
+                ("plus-sign", "+1"),
+                ("leading-space", " 1"),
+                ("exponent", "1e1"),
+            ]
+        ],
         pytest.param(
             {"order": "foo"},
             error(

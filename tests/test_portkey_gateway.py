@@ -1,15 +1,15 @@
 """Portkey's open-source gateway (``@portkey-ai/gateway`` 1.15.2 from npm) in front of the live local server.
 
-The gateway is installed from ``tests/gateway/package.json`` and ``package-lock.json`` (``npm ci``, run here
-when ``node_modules`` is missing or stale; ``@hono/node-server`` is pinned to 1.14.1 by an npm override, as
-newer ones turn the gateway's 200s into 500s). ``tests/gateway/start.mjs`` starts it bound to 127.0.0.1 only
-(its CLI has no host option) and refuses any outgoing connection outside loopback; the test checks the
-listening socket. Clients (the portkey-ai SDK in its custom-host form, and the openai SDK with the same
-headers) send ``x-portkey-provider: openai``, ``x-portkey-custom-host: <live_api>`` and
-``Authorization: Bearer LIVE_API_KEY`` (the key the gateway passes on to the provider, here our server); what
-they receive must be what the server answered, intact: status, body, headers the contract promises, error
-classes. Threads are made by the API, through the gateway; the thread's whole life goes through it too. A spy
-on the live server checks what arrives after the gateway: the key, on every request.
+The gateway is installed from ``tests/gateway/package.json`` and ``package-lock.json`` (``npm ci``, run by
+``make test`` before the tests, which reach no network; ``@hono/node-server`` is pinned to 1.14.1 by an npm
+override, as newer ones turn the gateway's 200s into 500s). ``tests/gateway/start.mjs`` starts it bound to
+127.0.0.1 only (its CLI has no host option) and refuses any outgoing connection outside loopback; the test
+checks the listening socket. Clients (the portkey-ai SDK in its custom-host form, and the openai SDK with the
+same headers) send ``x-portkey-provider: openai``, ``x-portkey-custom-host: <live_api>`` and ``Authorization:
+Bearer LIVE_API_KEY`` (the key the gateway passes on to the provider, here our server); what they receive must
+be what the server answered, intact: status, body, headers the contract promises, error classes. Threads are
+made by the API, through the gateway; the thread's whole life goes through it too. A spy on the live server
+checks what arrives after the gateway: the key, on every request.
 """
 
 from __future__ import annotations
@@ -43,7 +43,6 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 GATEWAY_DIR = Path(__file__).resolve().parent / "gateway"
 GATEWAY_VERSION = "1.15.2"
 NODE_SERVER_VERSION = "1.14.1"
-INSTALL_TIMEOUT = 600.0
 READY_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
 MISSING = "msg_0AbCdEfGhIjKlMnOpQrStUvW"
@@ -74,25 +73,11 @@ def _installed_version(package: str) -> str | None:
 
 
 def ensure_installed() -> None:
-    """``npm ci`` in tests/gateway unless the pinned versions are already there."""
-    if (
-        _installed_version("@portkey-ai/gateway") == GATEWAY_VERSION
-        and _installed_version("@hono/node-server") == NODE_SERVER_VERSION
-    ):
-        return
-    npm = shutil.which("npm")
-    if npm is None:
-        pytest.fail("npm is not on PATH: the gateway test needs Node.js 20+ and npm")
-    result = subprocess.run(
-        [npm, "ci", "--prefix", str(GATEWAY_DIR), "--no-audit", "--no-fund", "--loglevel=error"],
-        capture_output=True,
-        text=True,
-        timeout=INSTALL_TIMEOUT,
-        check=False,
-    )
-    assert result.returncode == 0, f"npm ci failed:\n{result.stdout}\n{result.stderr}"
-    assert _installed_version("@portkey-ai/gateway") == GATEWAY_VERSION
-    assert _installed_version("@hono/node-server") == NODE_SERVER_VERSION
+    """The pinned gateway must be installed already (``make test`` runs ``npm ci`` in tests/gateway): the
+    tests reach no network."""
+    found = (_installed_version("@portkey-ai/gateway"), _installed_version("@hono/node-server"))
+    if found != (GATEWAY_VERSION, NODE_SERVER_VERSION):
+        pytest.fail(f"the pinned gateway is not installed in {GATEWAY_DIR} (found {found}): run `make test`")
 
 
 def free_port() -> int:
