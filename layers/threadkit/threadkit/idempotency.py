@@ -11,7 +11,8 @@ id it is about to create (``records.py``); after the write the record is marked 
   them creates anything;
 * a create that failed and wrote nothing leaves no record, so a retry runs again; a create whose outcome
   stayed unknown (a 503 that could not be resolved) leaves its record, free to take over at once: the retry
-  looks for the id it names, answers it if it was written, and otherwise creates it anew. Exactly once.
+  looks for the id it names, answers it if it was written, and otherwise creates it anew (only a write still
+  in flight inside DynamoDB when the retry looked could land after it: DynamoDB gives no bound on that).
 
 Keys are per tenant. Without the header, ``once`` does nothing and reads nothing.
 """
