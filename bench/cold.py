@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from bench import deployment, env, fixtures, procs
 from bench.paths import BENCH, HTTP_FUNCTIONS, event_path
-from threadkit import keys
+from threadkit.storage import keys
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

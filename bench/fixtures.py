@@ -14,8 +14,11 @@ from typing import TYPE_CHECKING, Any
 from bench import env
 from bench.paths import event_path
 from local.template import table_definition
-from threadkit import http, ids, keys, store
-from threadkit.client import Caller
+from threadkit.contract import ids
+from threadkit.edge import auth
+from threadkit.storage import keys, schema
+from threadkit.storage.client import Caller
+from threadkit.storage.thread_store import ThreadStore
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -113,14 +116,14 @@ def store_key(client: DynamoDBClient) -> None:
 def prime_key_cache() -> None:
     """The container has just read the key (as after its first request): the next 30 seconds read none."""
     known = keys.ApiKey(key_id="key_bench", tenant=TENANT, name="bench", created_at=0, revoked_at=None)
-    http.key_cache().clear()
-    http.key_cache().get(api_key(), lambda _: known)
+    auth.key_cache().clear()
+    auth.key_cache().get(api_key(), lambda _: known)
 
 
-def text_message(thread_id: str, message_id: str | None = None, text: str = "seeded") -> store.MessageRecord:
+def text_message(thread_id: str, message_id: str | None = None, text: str = "seeded") -> schema.MessageRecord:
     """A message as create-message would store it (a fresh id unless one is given)."""
     minted, created_at = ids.default_factory.new(ids.MESSAGE_PREFIX)
-    return store.MessageRecord(
+    return schema.MessageRecord(
         id=message_id or minted,
         thread_id=thread_id,
         created_at=created_at,
@@ -143,9 +146,9 @@ def reset_event_thread(client: DynamoDBClient, message_ids: list[str]) -> None:
     """Puts the sample events' thread back, live, with exactly ``message_ids`` (whatever earlier events
     deleted), through the store's own writes."""
     thread_id = event_thread_id()
-    pk = store.partition_key(TENANT, thread_id)
-    for sk in [store.THREAD_SK, *message_ids]:
+    pk = schema.partition_key(TENANT, thread_id)
+    for sk in [schema.THREAD_SK, *message_ids]:
         client.delete_item(TableName=TABLE_NAME, Key={"pk": {"S": pk}, "sk": {"S": sk}})
-    thread = store.ThreadRecord(id=thread_id, created_at=int(time.time()), metadata={"source": "bench"})
+    thread = schema.ThreadRecord(id=thread_id, created_at=int(time.time()), metadata={"source": "bench"})
     messages = [text_message(thread_id, message_id) for message_id in message_ids]
-    store.MessageStore(TABLE_NAME, Caller(client, max_attempts=1)).create_thread(TENANT, thread, messages)
+    ThreadStore(TABLE_NAME, Caller(client, max_attempts=1)).create_thread(TENANT, thread, messages)

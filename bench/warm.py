@@ -2,11 +2,12 @@
 
 First each scenario runs once against moto's in-process mock, on a thread of 111 messages, and the DynamoDB
 calls it makes are recorded: the parameters and the parsed responses. Then, on the container's client
-(``threadkit.client.dynamodb_client()``) under a Stubber, the function and its baseline are called in turn,
-``calls`` times each after a warm-up, each call with a fresh copy of the event, the exact recorded responses
-queued and the API-key cache primed (so no key read). The baseline makes the same DynamoDB calls with the
-plain client (the recorded parameters) and returns a JSON string of what they answered: the difference is
-what the function adds on top of its DynamoDB requests (routing, validation, models, serialization, logging).
+(``threadkit.storage.client.dynamodb_client()``) under a Stubber, the function and its baseline are called in
+turn, ``calls`` times each after a warm-up, each call with a fresh copy of the event, the exact recorded
+responses queued and the API-key cache primed (so no key read). The baseline makes the same DynamoDB calls
+with the plain client (the recorded parameters) and returns a JSON string of what they answered: the
+difference is what the function adds on top of its DynamoDB requests (routing, validation, models,
+serialization, logging).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from botocore.validate import validate_parameters
 from moto import mock_aws
 
 from bench import fixtures
-from threadkit import client, settings, store
+from threadkit import storage
+from threadkit.storage import client, settings
 
 if TYPE_CHECKING:
     from botocore.model import OperationModel
@@ -199,7 +201,7 @@ def _record(cases: list[Scenario]) -> dict[str, list[Call]]:
     """Each scenario's DynamoDB calls, made for real against moto's in-process mock."""
     recorded: dict[str, list[Call]] = {}
     with mock_aws():
-        store.reset()
+        storage.reset()
         dynamodb = client.dynamodb_client()
         fixtures.create_table(dynamodb)
         fixtures.prime_key_cache()
@@ -217,7 +219,7 @@ def _record(cases: list[Scenario]) -> dict[str, list[Call]]:
                 recorded[case.key] = recorder.take()
         finally:
             recorder.close()
-    store.reset()
+    storage.reset()
     return recorded
 
 
@@ -292,5 +294,5 @@ def measure(calls: int, progress: Callable[[str], None]) -> WarmResults:
     for case in cases:
         progress(f"warm calls: {case.title}, {calls:,} calls each")
         results.append(_measure_case(case, recorded[case.key], calls, dynamodb, context))
-    store.reset()
+    storage.reset()
     return WarmResults(results)

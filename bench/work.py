@@ -25,7 +25,9 @@ from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.dynamo_type import DynamoType
 
 from bench import env, fixtures
-from threadkit import client, http, settings, store
+from threadkit import storage
+from threadkit.edge import auth
+from threadkit.storage import client, schema, settings
 
 if TYPE_CHECKING:
     from botocore.model import OperationModel
@@ -109,7 +111,7 @@ class Meter:
             return
         items = _returned_items(parsed)
         self._work.items_read += len(items)
-        self._work.bytes_read += sum(store.item_size(item) for item in items)
+        self._work.bytes_read += sum(schema.item_size(item) for item in items)
         self._work.scanned += int(parsed.get("ScannedCount", 0))
         capacity = _capacity(parsed)
         if capacity is not None:
@@ -136,12 +138,12 @@ def _thread_of(client: DynamoDBClient, size: int) -> str:
     fresh ids, put straight into moto's backend (moto's own ``Item.__deepcopy__``, without its per-attribute
     size check: the copies only differ in their sort key)."""
     thread_id = fixtures.new_thread_id()
-    message_store = store.get_store()
-    message_store.create_thread(fixtures.TENANT, store.ThreadRecord(id=thread_id, created_at=0), [])
+    storage.thread_store().create_thread(fixtures.TENANT, schema.ThreadRecord(id=thread_id, created_at=0), [])
+    message_store = storage.message_store()
     first = fixtures.text_message(thread_id, text="How does AI work? Explain it in simple terms.")
     message_store.add(fixtures.TENANT, first)
     table = dynamodb_backends[DEFAULT_ACCOUNT_ID][env.REGION].get_table(fixtures.TABLE_NAME)
-    partition = table.items[DynamoType({"S": store.partition_key(fixtures.TENANT, thread_id)})]
+    partition = table.items[DynamoType({"S": schema.partition_key(fixtures.TENANT, thread_id)})]
     original = partition[DynamoType({"S": first.id})]
     for _ in range(size - 1):
         copied = copy.deepcopy(original)
@@ -178,7 +180,7 @@ _OPERATIONS = [
 
 def _operations(meter: Meter) -> list[Work]:
     """Every operation once; the first call also reads the API key, as a container's first request does."""
-    http.key_cache().clear()
+    auth.key_cache().clear()
     first = meter.call(
         "retrieve thread, key not cached yet", "retrieve_thread", fixtures.event("retrieve_thread")
     )
@@ -225,7 +227,7 @@ def _bounded(lists: list[Work]) -> bool:
 def measure(progress: Callable[[str], None], sizes: tuple[int, ...] = THREAD_SIZES) -> WorkResults:
     settings.get_settings.cache_clear()
     with mock_aws():
-        store.reset()
+        storage.reset()
         dynamodb = client.dynamodb_client()
         fixtures.create_table(dynamodb)
         fixtures.store_key(dynamodb)
@@ -238,5 +240,5 @@ def measure(progress: Callable[[str], None], sizes: tuple[int, ...] = THREAD_SIZ
             lists = _lists(meter, dynamodb, sizes, progress)
         finally:
             meter.close()
-    store.reset()
+    storage.reset()
     return WorkResults(lists=lists, operations=operations, bounded=_bounded(lists))

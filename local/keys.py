@@ -21,8 +21,8 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from local.store import DUMMY_CREDENTIALS, region_of, running_server
-from threadkit import keys
-from threadkit.client import Caller
+from threadkit.storage import keys
+from threadkit.storage.client import Caller
 
 TOOL_ATTEMPTS = 3
 

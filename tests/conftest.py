@@ -13,7 +13,8 @@ from tests.support.events import TEST_API_KEY, TEST_TENANT
 from tests.support.hooks import listening
 from tests.support.live import live_api, live_server  # noqa: F401 - session fixtures, defined once here
 from tests.support.moto_table import TABLE_NAME, recreate
-from threadkit import keys
+from threadkit.edge import auth
+from threadkit.storage import keys
 
 TEST_KEY = keys.ApiKey(key_id="key_tests", tenant=TEST_TENANT, name="tests", created_at=0, revoked_at=None)
 
@@ -35,7 +36,7 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(autouse=True)
 def _aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Dummy credentials and settings, and no cached client or settings from another test."""
-    from threadkit import http, settings
+    from threadkit.storage import settings
 
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
@@ -57,9 +58,10 @@ def _aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     settings.get_settings.cache_clear()
     # The container already knows the tests' key (as after its first request), for as long as the test
     # runs: tests that are not about keys count no key read and need no key in the table.
-    monkeypatch.setattr(http, "_key_cache", keys.KeyCache(ttl=float("inf")))
-    http.key_cache().get(TEST_API_KEY, lambda _: TEST_KEY)
+    previous = auth.use_key_cache(keys.KeyCache(ttl=float("inf")))
+    auth.key_cache().get(TEST_API_KEY, lambda _: TEST_KEY)
     yield
+    auth.use_key_cache(previous)  # tests may have put in a cache of their own (``auth.use_key_cache``)
     settings.get_settings.cache_clear()
 
 

@@ -26,7 +26,7 @@ from tests.support.api import (
 )
 from tests.support.events import Answer, call, http_event
 from tests.support.threads import thread  # noqa: F401 - fixture
-from threadkit import answers, models
+from threadkit.contract import answers, models
 
 LAMBDA_LIMIT = 6 * 1024 * 1024
 

@@ -19,8 +19,9 @@ from tests.conftest import TABLE_NAME
 from tests.support.events import Answer, call, http_event
 from tests.support.hooks import listening
 from tests.test_events import EVENTS, handler_of, load, route_of
-from threadkit import http, keys
-from threadkit.client import Caller
+from threadkit.edge import auth, events
+from threadkit.storage import keys
+from threadkit.storage.client import Caller
 
 EVENT_FILES = sorted(p for p in EVENTS.glob("*.json") if p.stem != "purge_threads")
 UNAUTHORIZED = {
@@ -55,7 +56,7 @@ def keyed(table: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Reads]:
         keys.key_item(REVOKED, keys.ApiKey("key_r", "a", "revoked", created_at=1, revoked_at=2)),
     ]
     table.batch_write_item(RequestItems={TABLE_NAME: [{"PutRequest": {"Item": item}} for item in items]})
-    monkeypatch.setattr(http, "_key_cache", keys.KeyCache())
+    auth.use_key_cache(keys.KeyCache())  # the root conftest puts its own back
     reads = Reads()
     with listening("provide-client-params.dynamodb", reads):
         yield reads
@@ -160,7 +161,7 @@ def test_a_revoked_key_stops_working_within_the_cache_time(
     table: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     now = [1000.0]
-    monkeypatch.setattr(http, "_key_cache", keys.KeyCache(clock=lambda: now[0]))
+    auth.use_key_cache(keys.KeyCache(clock=lambda: now[0]))  # the root conftest puts its own back
     key_store = keys.KeyStore(TABLE_NAME, Caller(table))
     _, key = key_store.create("a", "soon revoked", secret=KEY_A)
     event = _with_headers(load(EVENTS / "create_thread.json"), authorization=f"Bearer {KEY_A}")
@@ -250,14 +251,14 @@ def test_the_same_thread_id_names_different_threads_for_different_tenants(keyed:
 
 def test_a_body_larger_than_the_api_accepts_is_413_before_any_work(keyed: Reads) -> None:
     event = http_event(
-        "POST", "/v1/threads", raw_body='{"metadata": {"k": "' + "x" * http.MAX_BODY_BYTES + '"}}'
+        "POST", "/v1/threads", raw_body='{"metadata": {"k": "' + "x" * events.MAX_BODY_BYTES + '"}}'
     )
     answer = _send(event)
     assert answer.status == 413
     assert answer.body == {
         "error": {
-            "message": f"Request body too large: got {http.MAX_BODY_BYTES + 23} bytes, and this API accepts "
-            f"at most {http.MAX_BODY_BYTES} bytes.",
+            "message": f"Request body too large: got {events.MAX_BODY_BYTES + 23} bytes, and this API "
+            f"accepts at most {events.MAX_BODY_BYTES} bytes.",
             "type": "invalid_request_error",
             "param": None,
             "code": "request_too_large",
@@ -336,7 +337,7 @@ def test_malformed_messages_api_keys_are_refused(text: str) -> None:
 def test_reading_keys_when_the_table_fails_is_503_not_500(
     monkeypatch: pytest.MonkeyPatch, table: Any
 ) -> None:
-    monkeypatch.setattr(http, "_key_cache", keys.KeyCache())
+    auth.use_key_cache(keys.KeyCache())  # the root conftest puts its own back
 
     def broken(self: keys.KeyStore, secret: str) -> keys.ApiKey | None:
         raise keys.KeyStoreError("down")

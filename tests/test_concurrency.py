@@ -2,10 +2,10 @@
 
 A Powertools resolver (a function's handler) serves one request at a time, like a Lambda container; but the
 store, the ids and boto3's client must be right when many containers write to one thread at once. These tests
-run the domain functions (``threadkit.messages``) from real threads in this process, against the embedded
-DynamoDB that ``make serve`` runs (a real HTTP endpoint with many connections open at once, each request
-atomic, as DynamoDB's are), with the table ``template.yaml`` declares. The threads share one container-wide
-client and store, built while they race for it.
+run the domain functions (``threadkit.domain.messages``) from real threads in this process, against the
+embedded DynamoDB that ``make serve`` runs (a real HTTP endpoint with many connections open at once, each
+request atomic, as DynamoDB's are), with the table ``template.yaml`` declares. The threads share one
+container-wide client and store, built while they race for it.
 """
 
 from __future__ import annotations
@@ -21,8 +21,17 @@ import pytest
 
 from tests.support.embedded import admin_client, embedded_store, functions_on, new_table
 from tests.support.events import TEST_TENANT
-from threadkit import errors, messages, store, threads
-from threadkit.models import CreateMessageRequest, CreateThreadRequest, Message, ModifyMessageRequest, Order
+from threadkit import storage
+from threadkit.contract import errors
+from threadkit.contract.models import (
+    CreateMessageRequest,
+    CreateThreadRequest,
+    Message,
+    ModifyMessageRequest,
+    Order,
+)
+from threadkit.domain import messages, threads
+from threadkit.storage import schema
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -105,7 +114,7 @@ def partition_items(admin: DynamoDBClient, table_name: str, thread_id: str) -> l
     query: dict[str, Any] = {
         "TableName": table_name,
         "KeyConditionExpression": "pk = :pk",
-        "ExpressionAttributeValues": {":pk": {"S": store.partition_key(TENANT, thread_id)}},
+        "ExpressionAttributeValues": {":pk": {"S": schema.partition_key(TENANT, thread_id)}},
         "ConsistentRead": True,
     }
     while True:
@@ -117,7 +126,7 @@ def partition_items(admin: DynamoDBClient, table_name: str, thread_id: str) -> l
 
 
 def message_keys(items: list[dict[str, Any]]) -> list[str]:
-    return [item["sk"]["S"] for item in items if item["sk"]["S"] != store.THREAD_SK]
+    return [item["sk"]["S"] for item in items if item["sk"]["S"] != schema.THREAD_SK]
 
 
 # --- the test server ---------------------------------------------------------------------------------------
@@ -129,7 +138,7 @@ def test_the_embedded_store_undoes_a_cancelled_transaction_as_dynamodb_does(
     admin, table_name = server_table
     thread_id = new_thread()
     message = create(thread_id, "before")
-    key = {"pk": {"S": store.partition_key(TENANT, thread_id)}, "sk": {"S": message.id}}
+    key = {"pk": {"S": schema.partition_key(TENANT, thread_id)}, "sk": {"S": message.id}}
     before = partition_items(admin, table_name, thread_id)
     new_key = {"pk": key["pk"], "sk": {"S": "msg_" + "0" * 24}}
 
@@ -149,7 +158,7 @@ def test_the_embedded_store_undoes_a_cancelled_transaction_as_dynamodb_does(
                 {
                     "ConditionCheck": {
                         "TableName": table_name,
-                        "Key": {"pk": key["pk"], "sk": {"S": store.THREAD_SK}},
+                        "Key": {"pk": key["pk"], "sk": {"S": schema.THREAD_SK}},
                         "ConditionExpression": "attribute_not_exists(pk)",  # fails: the thread exists
                     }
                 },
@@ -171,11 +180,11 @@ def test_concurrent_creates_in_one_thread_lose_nothing_duplicate_nothing_and_lis
 ) -> None:
     admin, table_name = server_table
     thread_id = new_thread()
-    store.reset()  # the workers race to build the container's client and store
+    storage.reset()  # the workers race to build the container's client and store
     stores: list[int] = []
 
     def work(worker: int) -> list[Message]:
-        stores.append(id(store.get_store()))
+        stores.append(id(storage.message_store()))
         return [create(thread_id, f"worker {worker} message {n}") for n in range(MESSAGES_PER_WORKER)]
 
     made = run_together(WORKERS, work)

@@ -30,7 +30,7 @@ from tests.support.threads import (
     thread,  # noqa: F401 - fixture
 )
 from tests.test_large_messages import random_text
-from threadkit import store
+from threadkit.storage import schema
 
 
 @pytest.fixture
@@ -265,9 +265,9 @@ def test_create_with_content_as_large_as_the_store_holds_is_stored_whole() -> No
     # Two ASCII text parts, sized so that content takes exactly the store's limit.
     first = "a" * 256_000
     parts = [text_part(first), text_part("")]
-    room = store.CONTENT_LIMIT - store.content_size(parts, [])
+    room = schema.CONTENT_LIMIT - schema.content_size(parts, [])
     second = "b" * room
-    assert store.content_size([text_part(first), text_part(second)], []) == store.CONTENT_LIMIT
+    assert schema.content_size([text_part(first), text_part(second)], []) == schema.CONTENT_LIMIT
 
     answer = send_create(
         create_event(
@@ -286,7 +286,7 @@ def test_create_with_content_larger_than_the_store_holds_is_400_naming_the_limit
     # Random four-byte characters: the largest legal text that even compressed exceeds what an item holds
     # (tests/test_large_messages.py has the compressible ones, which are stored).
     texts = [random_text(256_000)]
-    size = store.stored_size([text_part(t) for t in texts], [])
+    size = schema.stored_size([text_part(t) for t in texts], [])
 
     answer = send_create(
         create_event({"role": "user", "content": [{"type": "text", "text": t} for t in texts]})
@@ -297,7 +297,7 @@ def test_create_with_content_larger_than_the_store_holds_is_400_naming_the_limit
         400,
         error(
             "Invalid 'content': message too large to store. Expected content and attachments of at most "
-            f"{store.CONTENT_LIMIT} bytes as stored (UTF-8 JSON, compressed with zlib when larger), but got "
+            f"{schema.CONTENT_LIMIT} bytes as stored (UTF-8 JSON, compressed with zlib when larger), but got "
             f"{size} bytes instead.",
             param="content",
             code="message_too_large",

@@ -29,7 +29,9 @@ from tests.support.threads import (
     missing_thread,
     thread,  # noqa: F401 - fixture
 )
-from threadkit import ids, store
+from threadkit import storage
+from threadkit.contract import ids
+from threadkit.storage import schema
 
 
 @pytest.fixture
@@ -362,7 +364,7 @@ def test_list_with_malformed_cursor_is_400_naming_it(param: str, value: str) -> 
 
 def _seed_run_message(run_id: str) -> str:
     message_id, created_at = ids.default_factory.new(ids.MESSAGE_PREFIX)
-    record = store.MessageRecord(
+    record = schema.MessageRecord(
         id=message_id,
         thread_id=THREAD,
         created_at=created_at,
@@ -372,7 +374,7 @@ def _seed_run_message(run_id: str) -> str:
         run_id=run_id,
         completed_at=created_at,
     )
-    store.get_store().add(TEST_TENANT, record)
+    storage.message_store().add(TEST_TENANT, record)
     return message_id
 
 

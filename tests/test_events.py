@@ -31,7 +31,8 @@ from tests.support.api import (
 from tests.support.events import TEST_TENANT, Answer, call
 from tests.support.template import ROOT, functions
 from tests.support.threads import is_thread_id, make_thread
-from threadkit import store
+from threadkit import storage
+from threadkit.storage import schema
 
 EVENTS = ROOT / "events"
 # HTTP events (API Gateway payload 2.0); purge_threads.json is a DynamoDB stream event (tests/test_purge.py).
@@ -113,7 +114,7 @@ def _seed_modified(event: dict[str, Any]) -> list[str]:
     """Stores the message the event addresses, with that exact id, in that thread."""
     message_id = event["pathParameters"]["message_id"]
     created_at = int(time.time())
-    record = store.MessageRecord(
+    record = schema.MessageRecord(
         id=message_id,
         thread_id=_thread(event),
         created_at=created_at,
@@ -122,7 +123,7 @@ def _seed_modified(event: dict[str, Any]) -> list[str]:
         metadata={"before": "modify"},
         completed_at=created_at,
     )
-    store.get_store().add(TEST_TENANT, record)
+    storage.message_store().add(TEST_TENANT, record)
     return [message_id]
 
 

@@ -1,12 +1,12 @@
 """DynamoDB's faults on the wire: retried within the functions' time budget, then a 429 or a 503 with
 Retry-After, and nothing written.
 
-Every operation's DynamoDB calls go through the store's own retries (``threadkit.client.Caller``; botocore
-makes one attempt per call). The faults are injected in botocore's ``before-send`` event, where a request is
-about to go on the wire: a handler there answers an attempt with DynamoDB's error response (or an HTML page
-from a proxy, or raises what the HTTP layer raises on a timeout or a lost connection) instead of sending it,
-and counts every attempt. What passes through goes to the embedded DynamoDB in a child process. The waits
-between attempts are recorded instead of slept.
+Every operation's DynamoDB calls go through the store's own retries (``threadkit.storage.client.Caller``;
+botocore makes one attempt per call). The faults are injected in botocore's ``before-send`` event, where a
+request is about to go on the wire: a handler there answers an attempt with DynamoDB's error response (or an
+HTML page from a proxy, or raises what the HTTP layer raises on a timeout or a lost connection) instead of
+sending it, and counts every attempt. What passes through goes to the embedded DynamoDB in a child process.
+The waits between attempts are recorded instead of slept.
 
 What the client sees when the retries run out (docs/contract.md, "Errors"; README, "Retries"):
 
@@ -67,8 +67,10 @@ from tests.support.embedded import admin_client, embedded_store, functions_on
 from tests.support.events import TEST_TENANT, Answer, http_event
 from tests.support.template import functions, table_definition, template
 from tests.support.threads import is_thread_id
-from threadkit import client, messages, settings, store, threads
-from threadkit.models import CreateMessageRequest, CreateThreadRequest
+from threadkit import storage
+from threadkit.contract.models import CreateMessageRequest, CreateThreadRequest
+from threadkit.domain import messages, threads
+from threadkit.storage import client, schema, settings
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -530,7 +532,7 @@ def test_a_create_whose_answer_was_lost_on_the_wire_is_created_once(
 
     steps.check(answer, ids)
     added = [item for item in table_state(server) if item not in before]
-    kinds = sorted("thread" if item["sk"]["S"] == store.THREAD_SK else "message" for item in added)
+    kinds = sorted("thread" if item["sk"]["S"] == schema.THREAD_SK else "message" for item in added)
     expected = {
         "create-thread": ["thread"],
         "create-message": ["message"],
@@ -573,7 +575,7 @@ def endpoint_at(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], Faults]:
         monkeypatch.setenv("DYNAMODB_READ_TIMEOUT", "0.2")
         monkeypatch.setenv("DYNAMODB_MAX_ATTEMPTS", str(ATTEMPTS))
         settings.get_settings.cache_clear()
-        store.reset()
+        storage.reset()
         counter = Faults()
         client.dynamodb_client().meta.events.register("before-send.dynamodb", counter)
         return counter

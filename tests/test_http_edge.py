@@ -40,8 +40,12 @@ from tests.support.api import (
 )
 from tests.support.events import TEST_API_KEY, TEST_TENANT, Answer, call, http_event
 from tests.support.threads import thread  # noqa: F401 - fixture
-from threadkit import client, errors, http, messages, store
-from threadkit import settings as function_settings
+from threadkit.contract import errors
+from threadkit.domain import messages
+from threadkit.edge import events as edge_events
+from threadkit.storage import client, schema
+from threadkit.storage import settings as function_settings
+from threadkit.storage.message_store import MessageStore
 
 
 @pytest.fixture
@@ -410,7 +414,7 @@ def _assert_bare_server_error(answer: Answer) -> None:
 def test_unexpected_exception_in_the_store_is_a_bare_500(
     monkeypatch: pytest.MonkeyPatch, operation: str, target: str
 ) -> None:
-    monkeypatch.setattr(store.MessageStore, target, _boom)
+    monkeypatch.setattr(MessageStore, target, _boom)
 
     _assert_bare_server_error(SENDERS[operation](_event_for(operation)))
 
@@ -430,7 +434,7 @@ def test_unexpected_exception_in_the_domain_is_a_bare_500(
 def test_unexpected_exception_before_routing_is_a_bare_500(
     monkeypatch: pytest.MonkeyPatch, sender: Callable[[dict[str, Any]], Answer]
 ) -> None:
-    monkeypatch.setattr(http, "_normalise", _boom)
+    monkeypatch.setattr(edge_events, "normalise", _boom)
 
     _assert_bare_server_error(sender(create_event(VALID)))
 
@@ -459,8 +463,8 @@ FAILING_CALLS = [
 def _thread_item() -> dict[str, Any]:
     """THREAD's own item, live, as GetItem returns it."""
     return {
-        "pk": {"S": store.partition_key(TEST_TENANT, THREAD)},
-        "sk": {"S": store.THREAD_SK},
+        "pk": {"S": schema.partition_key(TEST_TENANT, THREAD)},
+        "sk": {"S": schema.THREAD_SK},
         "created_at": {"N": "1761861545"},
         "metadata": {"S": "{}"},
         "tool_resources": {"S": "{}"},

@@ -13,8 +13,10 @@ import pytest
 from tests.conftest import TABLE_NAME, RequestCounter
 from tests.support.events import Answer, call, http_event
 from tests.support.threads import make_thread
-from threadkit import idempotency, keys, store
-from threadkit.client import Caller
+from threadkit.domain import idempotency
+from threadkit.storage import keys
+from threadkit.storage.client import Caller
+from threadkit.storage.message_store import MessageStore
 
 THREAD = "thread_" + "I" * 24
 OTHER_KEY = "sk-idempotency-other-tenant-0000000000000"
@@ -125,7 +127,7 @@ def test_a_failed_create_leaves_no_record_so_a_retry_runs_again(table: Any) -> N
 def test_concurrent_requests_with_one_key_make_one_message(table: Any, thread: str) -> None:
     # Two containers at once: the second finds the first's record in progress.
     started, release = threading.Event(), threading.Event()
-    real = store.MessageStore.add
+    real = MessageStore.add
 
     def slow(*args: Any, **kwargs: Any) -> Any:
         started.set()
@@ -134,11 +136,11 @@ def test_concurrent_requests_with_one_key_make_one_message(table: Any, thread: s
 
     answers: list[Answer] = []
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(store.MessageStore, "add", slow)
+        patch.setattr(MessageStore, "add", slow)
         worker = threading.Thread(target=lambda: answers.append(_create(BODY, "concurrent")))
         worker.start()
         assert started.wait(timeout=10)
-        patch.setattr(store.MessageStore, "add", real)
+        patch.setattr(MessageStore, "add", real)
         # The twin arrives in a second container while the first is still creating.
         twin = _second_container_create(BODY, "concurrent")
         release.set()

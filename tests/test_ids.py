@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from threadkit import ids
+from threadkit.contract import ids
 
 ID_SHAPE = re.compile(r"msg_[0-9A-Za-z]{24}")
 SECOND = 1_761_861_545

@@ -3,7 +3,7 @@
 CONTRACT.md, "Create": every request that passes validation is stored and comes back exactly as sent, whatever
 its size; if the store cannot hold it, the answer is a 400 that names the limit, never a 5xx. A DynamoDB item
 holds 400 KB, and the largest legal text alone is 1 MB of UTF-8 (256,000 four-byte characters): the store
-keeps content and attachments that do not fit as JSON zlib-compressed (``store.stored_content``). These tests
+keeps content and attachments that do not fit as JSON zlib-compressed (``schema.stored_content``). These tests
 drive the functions with the largest legal requests of both kinds, compressible (stored whole) and random
 (refused), and check the stored items by the store's own size accounting, which is exact and independent of
 moto's item limit (405,000 bytes) and of DynamoDB's (409,600).
@@ -43,13 +43,13 @@ from tests.support.api import (
 )
 from tests.support.events import TEST_TENANT, Answer, http_event
 from tests.support.threads import thread  # noqa: F401 - fixture
-from threadkit import store
-from threadkit.models import (
+from threadkit.contract.models import (
     MAX_METADATA_KEY_LENGTH,
     MAX_METADATA_PAIRS,
     MAX_METADATA_VALUE_LENGTH,
     MAX_TEXT_LENGTH,
 )
+from threadkit.storage import schema
 
 # --- texts --------------------------------------------------------------------------------------------------
 
@@ -92,7 +92,7 @@ def _largest_random_text(limit: int, attachments_json: str) -> str:
     attachments = json.loads(attachments_json)
 
     def stored(length: int) -> int:
-        return store.stored_size(text_content(pool[:length]), attachments)
+        return schema.stored_size(text_content(pool[:length]), attachments)
 
     low, high = 0, len(pool)  # stored(low) <= limit < stored(high)
     assert stored(high) > limit
@@ -202,7 +202,7 @@ def table_items(client: Any) -> list[dict[str, Any]]:
 def message_item(client: Any, message_id: str, thread_id: str = THREAD) -> dict[str, Any]:
     item: dict[str, Any] = client.get_item(
         TableName=TABLE_NAME,
-        Key={"pk": {"S": store.partition_key(TEST_TENANT, thread_id)}, "sk": {"S": message_id}},
+        Key={"pk": {"S": schema.partition_key(TEST_TENANT, thread_id)}, "sk": {"S": message_id}},
         ConsistentRead=True,
     )["Item"]
     return item
@@ -211,7 +211,7 @@ def message_item(client: Any, message_id: str, thread_id: str = THREAD) -> dict[
 def too_large(size: int) -> dict[str, Any]:
     return error(
         "Invalid 'content': message too large to store. Expected content and attachments of at most "
-        f"{store.CONTENT_LIMIT} bytes as stored (UTF-8 JSON, compressed with zlib when larger), but got "
+        f"{schema.CONTENT_LIMIT} bytes as stored (UTF-8 JSON, compressed with zlib when larger), but got "
         f"{size} bytes instead.",
         param="content",
         code="message_too_large",
@@ -229,7 +229,7 @@ def test_the_largest_compressible_text_is_stored_whole_and_comes_back_byte_for_b
     content = text_content(text)
     assert len(text) == MAX_TEXT_LENGTH
     assert len(text.encode()) == 4 * MAX_TEXT_LENGTH
-    assert store.content_size(content, []) > store.CONTENT_LIMIT  # it fits only compressed
+    assert schema.content_size(content, []) > schema.CONTENT_LIMIT  # it fits only compressed
 
     created = send_create(create_event({"role": "user", "content": text}))
 
@@ -248,16 +248,16 @@ def test_the_largest_compressible_text_is_stored_whole_and_comes_back_byte_for_b
     assert set(item["content"]) == {"B"}
     assert set(item["attachments"]) == {"S"}
     stored = len(item["content"]["B"]) + len(item["attachments"]["S"].encode())
-    assert stored == store.stored_size(content, []) <= store.CONTENT_LIMIT
-    assert store.item_size(item) <= store.ITEM_SIZE_LIMIT
+    assert stored == schema.stored_size(content, []) <= schema.CONTENT_LIMIT
+    assert schema.item_size(item) <= schema.ITEM_SIZE_LIMIT
 
 
 @pytest.mark.usefixtures("thread")
 def test_the_largest_random_text_is_400_naming_the_limit_and_nothing_is_written(table: Any) -> None:
     text = random_text(MAX_TEXT_LENGTH)
     content = text_content(text)
-    size = store.stored_size(content, [])
-    assert size > store.CONTENT_LIMIT
+    size = schema.stored_size(content, [])
+    assert size > schema.CONTENT_LIMIT
     before = table_items(table)
 
     answer = send_create(create_event({"role": "user", "content": text}))
@@ -270,12 +270,12 @@ def test_the_largest_random_text_is_400_naming_the_limit_and_nothing_is_written(
 @pytest.mark.usefixtures("thread")
 def test_a_message_just_over_the_limit_as_stored_is_400_and_one_at_the_limit_is_stored() -> None:
     attachments = [{"file_id": "file-" + "a" * 40, "tools": [{"type": "file_search"}]}]
-    text = largest_random_text(store.CONTENT_LIMIT, attachments=attachments)
+    text = largest_random_text(schema.CONTENT_LIMIT, attachments=attachments)
     longer = text + random_text(1, seed=1)
-    fits = store.stored_size(text_content(text), attachments)
-    exceeds = store.stored_size(text_content(longer), attachments)
-    assert fits <= store.CONTENT_LIMIT < exceeds
-    assert store.CONTENT_LIMIT - fits < 16  # the largest message the store holds, within a few bytes
+    fits = schema.stored_size(text_content(text), attachments)
+    exceeds = schema.stored_size(text_content(longer), attachments)
+    assert fits <= schema.CONTENT_LIMIT < exceeds
+    assert schema.CONTENT_LIMIT - fits < 16  # the largest message the store holds, within a few bytes
 
     refused = send_create(create_event({"role": "user", "content": longer, "attachments": attachments}))
     assert_error(refused, 400, too_large(exceeds))
@@ -305,9 +305,9 @@ def test_content_that_fits_as_json_is_stored_as_a_plain_string(table: Any) -> No
 def test_the_largest_metadata_fits_on_create_and_on_every_later_modify_of_the_largest_message(
     table: Any,
 ) -> None:
-    text = largest_random_text(store.CONTENT_LIMIT)
+    text = largest_random_text(schema.CONTENT_LIMIT)
     content = text_content(text)
-    assert store.CONTENT_LIMIT - store.stored_size(content, []) < 16
+    assert schema.CONTENT_LIMIT - schema.stored_size(content, []) < 16
     first = largest_metadata(0x1F600)
     assert len(json.dumps(first, ensure_ascii=False).encode()) > 32 * 1024
 
@@ -317,27 +317,27 @@ def test_the_largest_metadata_fits_on_create_and_on_every_later_modify_of_the_la
     assert_message(created.body, content=content, metadata=first)
     item = message_item(table, created.body["id"])
     assert set(item["content"]) == {"B"}
-    assert store.item_size(item) <= store.ITEM_SIZE_LIMIT
+    assert schema.item_size(item) <= schema.ITEM_SIZE_LIMIT
     for metadata in (largest_metadata(0x1F900), escaped_metadata(), {}, first):
         modified = send_modify(modify_event(created.body["id"], {"metadata": metadata}))
         assert modified.status == 200, modified.body
         assert modified.body == {**created.body, "metadata": metadata}
         item = message_item(table, created.body["id"])
         # The store's own count, not moto's (405,000) or DynamoDB's (409,600): never above its limit.
-        assert store.item_size(item) <= store.ITEM_SIZE_LIMIT < 405_000 < 409_600
+        assert schema.item_size(item) <= schema.ITEM_SIZE_LIMIT < 405_000 < 409_600
         assert retrieve(created.body["id"]).body == modified.body
 
 
 def test_item_size_counts_binary_values_by_their_bytes() -> None:
     item = {"pk": {"S": "é"}, "content": {"B": b"\x00" * 10}, "created_at": {"N": "1761861545"}}
-    assert store.item_size(item) == 2 + 2 + len("content") + 10 + len("created_at") + (10 // 2 + 2)
+    assert schema.item_size(item) == 2 + 2 + len("content") + 10 + len("created_at") + (10 // 2 + 2)
 
 
 # --- a thread's initial messages ----------------------------------------------------------------------------
 
 
 def test_a_thread_stores_its_largest_initial_messages_the_same_way(table: Any) -> None:
-    texts = [*LARGEST_TEXTS.values(), "hello", largest_random_text(store.CONTENT_LIMIT)]
+    texts = [*LARGEST_TEXTS.values(), "hello", largest_random_text(schema.CONTENT_LIMIT)]
     body = {"messages": [{"role": "user", "content": text} for text in texts]}
 
     answer = new_thread(body)
@@ -351,12 +351,12 @@ def test_a_thread_stores_its_largest_initial_messages_the_same_way(table: Any) -
     kinds = [set(message_item(table, m["id"], thread_id)["content"]) for m in listed]
     assert kinds == [{"B"}, {"B"}, {"S"}, {"B"}]
     items = [message_item(table, m["id"], thread_id) for m in listed]
-    assert all(store.item_size(item) <= store.ITEM_SIZE_LIMIT for item in items)
+    assert all(schema.item_size(item) <= schema.ITEM_SIZE_LIMIT for item in items)
 
 
 def test_initial_messages_over_4mb_as_stored_are_refused_whole_naming_the_limit(table: Any) -> None:
     # Twelve random texts that each fit one item, compressed, but not one transaction together.
-    text = largest_random_text(store.CONTENT_LIMIT)[:-1000]
+    text = largest_random_text(schema.CONTENT_LIMIT)[:-1000]
     body = {"messages": [{"role": "user", "content": text}] * 12}
     assert len(json.dumps(body, ensure_ascii=False).encode()) < 6 * 1024 * 1024  # within the body limit
 
@@ -370,6 +370,6 @@ def test_initial_messages_over_4mb_as_stored_are_refused_whole_naming_the_limit(
     )
     assert stated is not None, answer.body
     limit, size = (int(group) for group in stated.groups())
-    assert limit == store.TRANSACTION_SIZE_LIMIT < size
-    assert size > 12 * store.stored_size(text_content(text), [])
+    assert limit == schema.TRANSACTION_SIZE_LIMIT < size
+    assert size > 12 * schema.stored_size(text_content(text), [])
     assert table_items(table) == []

@@ -11,7 +11,7 @@ import pytest
 from local import keys as keys_tool
 from local.serve import LocalServer
 from tests.support.live import LIVE_API_KEY, call, running_server
-from threadkit import http
+from threadkit.edge import auth
 
 KEY_T1 = "sk-local-keys-t1-000000000000000000000000"
 
@@ -75,7 +75,7 @@ def test_the_key_tool_works_against_the_running_servers_store(server: LocalServe
     assert KEY_T1 not in listing.getvalue()
 
     assert keys_tool.run(["--local", "revoke", key_id], env, out=io.StringIO()) == 0
-    http.key_cache().clear()  # what 30 seconds would do
+    auth.key_cache().clear()  # what 30 seconds would do
     assert _create_thread(server, secret) == 401
 
 

@@ -16,7 +16,7 @@ import pytest
 from tests.support.events import TEST_API_KEY, call, http_event
 from tests.support.template import ROOT
 from tests.support.threads import make_thread
-from threadkit import observability
+from threadkit.edge import observability
 
 THREAD = "thread_" + "O" * 24
 SECRET_TEXT = "my bank password is hunter2"

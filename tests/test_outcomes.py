@@ -39,7 +39,7 @@ from tests.support.api import (
 )
 from tests.support.events import TEST_TENANT, Answer, http_event
 from tests.support.threads import make_thread
-from threadkit import client, settings, store
+from threadkit.storage import client, schema, settings
 
 UNAVAILABLE = error(
     "The server is temporarily unable to handle your request. Please retry shortly.",
@@ -115,12 +115,12 @@ def scan() -> list[dict[str, Any]]:
 
 
 def messages_in(thread_id: str) -> list[str]:
-    pk = store.partition_key(TEST_TENANT, thread_id)
+    pk = schema.partition_key(TEST_TENANT, thread_id)
     return [i["sk"]["S"] for i in scan() if i["pk"]["S"] == pk and i["sk"]["S"].startswith("msg_")]
 
 
 def threads() -> list[str]:
-    return [i["pk"]["S"] for i in scan() if i["sk"]["S"] == store.THREAD_SK]
+    return [i["pk"]["S"] for i in scan() if i["sk"]["S"] == schema.THREAD_SK]
 
 
 BODY = {"role": "user", "content": "Hello"}
@@ -171,7 +171,7 @@ def _create_message_once(answer: Answer) -> None:
 
 def _created_thread_once(answer: Answer) -> None:
     assert answer.status == 200, answer.body
-    assert threads() == [store.partition_key(TEST_TENANT, answer.body["id"])]
+    assert threads() == [schema.partition_key(TEST_TENANT, answer.body["id"])]
 
 
 def _deleted_message(message_id: str) -> Callable[[Answer], None]:

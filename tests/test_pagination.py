@@ -19,8 +19,11 @@ from hypothesis import strategies as st
 from tests.support.events import TEST_TENANT, call, http_event
 from tests.support.moto_table import recreate
 from tests.support.threads import make_thread
-from threadkit import ids, messages, store
-from threadkit.models import CreateMessageRequest
+from threadkit import storage
+from threadkit.contract import ids
+from threadkit.contract.models import CreateMessageRequest
+from threadkit.domain import messages
+from threadkit.storage import schema
 
 Order = Literal["asc", "desc"]
 FIRST_SECOND = 1_761_861_545
@@ -43,8 +46,8 @@ def thread_of(count: int) -> tuple[str, list[str]]:
     thread_id = f"thread_{next(_THREAD_NUMBERS):024d}"
     body = CreateMessageRequest.model_validate({"role": "user", "content": "message"})
     records = [messages.new_record(thread_id, body) for _ in range(count)]
-    thread = store.ThreadRecord(id=thread_id, created_at=FIRST_SECOND)
-    store.get_store().create_thread(TEST_TENANT, thread, records)
+    thread = schema.ThreadRecord(id=thread_id, created_at=FIRST_SECOND)
+    storage.thread_store().create_thread(TEST_TENANT, thread, records)
     return thread_id, [record.id for record in records]
 
 

@@ -22,7 +22,11 @@ from tests.conftest import TABLE_NAME
 from tests.support.events import FakeContext, call, http_event
 from tests.support.hooks import listening
 from tests.support.template import ROOT
-from threadkit import ids, purge, store
+from threadkit import storage
+from threadkit.contract import ids
+from threadkit.domain import purge
+from threadkit.storage import schema
+from threadkit.storage.purge_store import PurgeStore
 
 TENANT = "default"
 
@@ -61,8 +65,8 @@ def _purge_handler(event: dict[str, Any], context: StreamContext) -> Any:
 def _thread_with_messages(table: Any, count: int, *, runs: int = 0) -> str:
     """A thread and ``count`` messages, written straight into the table (fast), ``runs`` of them in a run."""
     thread_id, created_at = ids.default_factory.new(ids.THREAD_PREFIX)
-    store.get_store().create_thread(TENANT, store.ThreadRecord(id=thread_id, created_at=created_at), [])
-    pk = store.partition_key(TENANT, thread_id)
+    storage.thread_store().create_thread(TENANT, schema.ThreadRecord(id=thread_id, created_at=created_at), [])
+    pk = schema.partition_key(TENANT, thread_id)
     requests = []
     for n in range(count):
         message_id, _ = ids.default_factory.new(ids.MESSAGE_PREFIX)
@@ -89,7 +93,7 @@ def _items(table: Any, thread_id: str) -> list[dict[str, Any]]:
     query: dict[str, Any] = {
         "TableName": TABLE_NAME,
         "KeyConditionExpression": "pk = :pk",
-        "ExpressionAttributeValues": {":pk": {"S": store.partition_key(TENANT, thread_id)}},
+        "ExpressionAttributeValues": {":pk": {"S": schema.partition_key(TENANT, thread_id)}},
     }
     while True:
         page = table.query(**query)
@@ -103,7 +107,8 @@ def _stream_event(table: Any, thread_id: str, event_name: str = "MODIFY") -> dic
     """The stream record the table would emit for the thread item's current state, as the event source
     mapping's filter lets it through (None: the item is gone, so nothing passes the filter)."""
     item = table.get_item(
-        TableName=TABLE_NAME, Key={"pk": {"S": store.partition_key(TENANT, thread_id)}, "sk": {"S": "thread"}}
+        TableName=TABLE_NAME,
+        Key={"pk": {"S": schema.partition_key(TENANT, thread_id)}, "sk": {"S": "thread"}},
     ).get("Item")
     if item is None or "deleted_at" not in item:
         return None
@@ -228,7 +233,7 @@ def test_the_purge_removes_every_item_of_a_long_thread_in_rounds_and_batches_of_
         TableName=TABLE_NAME,
         IndexName="by_run",
         KeyConditionExpression="gsi1pk = :pk",
-        ExpressionAttributeValues={":pk": {"S": store.partition_key(TENANT, thread_id) + "#run_1"}},
+        ExpressionAttributeValues={":pk": {"S": schema.partition_key(TENANT, thread_id) + "#run_1"}},
     )
     assert run_index["Items"] == []
     assert batches.sizes
@@ -277,7 +282,8 @@ def test_a_stale_record_of_an_already_purged_thread_is_ignored(table: Any) -> No
 def test_records_that_are_not_deleted_threads_are_skipped(table: Any, batches: BatchLog) -> None:
     thread_id = _thread_with_messages(table, 3)
     item = table.get_item(
-        TableName=TABLE_NAME, Key={"pk": {"S": store.partition_key(TENANT, thread_id)}, "sk": {"S": "thread"}}
+        TableName=TABLE_NAME,
+        Key={"pk": {"S": schema.partition_key(TENANT, thread_id)}, "sk": {"S": "thread"}},
     )["Item"]
     event = {
         "Records": [
@@ -307,15 +313,15 @@ def test_deletes_dynamodb_leaves_unprocessed_are_retried_with_backoff(
         delete_thread.lambda_handler,
         http_event("DELETE", f"/v1/threads/{thread_id}", path_parameters={"thread_id": thread_id}),
     )
-    real = store.MessageStore.delete_keys
+    real = PurgeStore.delete_keys
     refusals = iter([True, True, False, False, False])
 
-    def flaky(self: store.MessageStore, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def flaky(self: PurgeStore, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if next(refusals, False):
             return keys  # DynamoDB processed none of them this time
         return real(self, keys)
 
-    monkeypatch.setattr(store.MessageStore, "delete_keys", flaky)
+    monkeypatch.setattr(PurgeStore, "delete_keys", flaky)
     pauses: list[float] = []
     outcome = purge.purge_thread(
         TENANT, thread_id, round_number=0, time_left_ms=lambda: 60_000, sleep=pauses.append
@@ -333,7 +339,7 @@ def test_deletes_that_stay_unprocessed_fail_the_record_so_the_stream_retries_it(
         delete_thread.lambda_handler,
         http_event("DELETE", f"/v1/threads/{thread_id}", path_parameters={"thread_id": thread_id}),
     )
-    monkeypatch.setattr(store.MessageStore, "delete_keys", lambda self, keys: keys)
+    monkeypatch.setattr(PurgeStore, "delete_keys", lambda self, keys: keys)
     monkeypatch.setattr(purge, "pause", lambda seconds: None)
     event = _stream_event(table, thread_id)
     assert event is not None
@@ -347,9 +353,9 @@ def test_deletes_that_stay_unprocessed_fail_the_record_so_the_stream_retries_it(
 def test_the_sample_stream_event_purges_the_thread_it_names(table: Any) -> None:
     event = json.loads((ROOT / "events" / "purge_threads.json").read_text())
     image = event["Records"][0]["dynamodb"]["NewImage"]
-    tenant, thread_id = store.split_partition_key(image["pk"]["S"])
-    store.get_store().create_thread(tenant, store.ThreadRecord(id=thread_id, created_at=1), [])
-    store.get_store().delete_thread(tenant, thread_id, at=2)
+    tenant, thread_id = schema.split_partition_key(image["pk"]["S"])
+    storage.thread_store().create_thread(tenant, schema.ThreadRecord(id=thread_id, created_at=1), [])
+    storage.thread_store().delete_thread(tenant, thread_id, at=2)
 
     assert _purge_handler(event, StreamContext()) == {"batchItemFailures": []}
 

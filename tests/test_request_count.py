@@ -22,7 +22,7 @@ from tests.support.events import Answer, call, http_event
 from tests.support.hooks import listening
 from tests.support.template import ROOT, functions, template
 from tests.support.threads import item_keys, make_thread, mark_thread_deleted, thread_key
-from threadkit import ids
+from threadkit.contract import ids
 
 THREAD = "thread_" + "R" * 24
 OTHER_THREAD = "thread_" + "O" * 24
@@ -320,7 +320,7 @@ def _source_files() -> list[Path]:
         for path in sorted((ROOT / folder).rglob("*.py"))
         if ".aws-sam" not in path.parts
     ]
-    assert any(path.name == "store.py" for path in files)
+    assert any(path.name == "message_store.py" for path in files)
     return files
 
 

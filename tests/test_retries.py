@@ -18,7 +18,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from threadkit import client, faults, settings
+from threadkit.storage import client, faults, settings
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -231,7 +231,9 @@ def test_a_transaction_keeps_one_client_request_token_for_all_its_attempts(waits
 def test_waits_are_full_jitter_doubling_and_longer_for_throttling(
     waits: list[float], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("threadkit.client.random.random", lambda: 1.0)  # the longest wait of each draw
+    monkeypatch.setattr(
+        "threadkit.storage.client.random.random", lambda: 1.0
+    )  # the longest wait of each draw
     caller(Scripted(read_timeout(), read_timeout(), {}))("put_item", TableName="t", Item={})
     throttled = client_error("ThrottlingException")
     caller(Scripted(throttled, throttled, {}))("put_item", TableName="t", Item={})
@@ -258,7 +260,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     fake = Clock()
-    monkeypatch.setattr("threadkit.client.time.monotonic", fake)
+    monkeypatch.setattr("threadkit.storage.client.time.monotonic", fake)
     return fake
 
 

@@ -18,10 +18,13 @@ from tests.conftest import TABLE_NAME
 from tests.support.moto_table import recreate
 from tests.support.threads import item_keys, make_thread, thread_key
 from tests.test_large_messages import largest_random_text, random_text
-from threadkit import ids, store
-from threadkit.client import Caller
-from threadkit.models import MAX_METADATA_KEY_LENGTH, MAX_METADATA_PAIRS, MAX_METADATA_VALUE_LENGTH
-from threadkit.store import MessageRecord, MessageStore, ThreadRecord
+from threadkit.contract import ids
+from threadkit.contract.models import MAX_METADATA_KEY_LENGTH, MAX_METADATA_PAIRS, MAX_METADATA_VALUE_LENGTH
+from threadkit.storage import faults, schema
+from threadkit.storage.client import Caller
+from threadkit.storage.message_store import MessageStore
+from threadkit.storage.schema import MessageRecord, ThreadRecord
+from threadkit.storage.thread_store import ThreadStore
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -161,6 +164,11 @@ def message_store(table: Any) -> MessageStore:
     return MessageStore(TABLE_NAME, Caller(table))
 
 
+@pytest.fixture
+def thread_store(table: Any) -> ThreadStore:
+    return ThreadStore(TABLE_NAME, Caller(table))
+
+
 # --- the run filter -----------------------------------------------------------------------------------------
 
 RUN_PATTERN: list[str | None] = [
@@ -179,9 +187,9 @@ RUNS = RUN_PATTERN * 3
 
 
 @pytest.fixture
-def run_thread(message_store: MessageStore) -> list[MessageRecord]:
-    make_thread(THREAD, message_store=message_store)
-    make_thread(OTHER_THREAD, message_store=message_store)
+def run_thread(message_store: MessageStore, thread_store: ThreadStore) -> list[MessageRecord]:
+    make_thread(THREAD, thread_store=thread_store)
+    make_thread(OTHER_THREAD, thread_store=thread_store)
     records = make_records(THREAD, RUNS)
     write(message_store, records)
     # The same run id in another thread must stay out of this thread's pages.
@@ -253,13 +261,13 @@ def test_given_an_unknown_run_id_then_the_page_is_empty_and_has_no_more(
     message_store: MessageStore, run_thread: list[MessageRecord]
 ) -> None:
     page = message_store.page(TENANT, THREAD, order="desc", limit=20, run_id="run_unknown")
-    assert page == store.Page([], has_more=False)
+    assert page == schema.Page([], has_more=False)
 
 
 def test_given_messages_without_a_run_then_the_run_index_never_holds_them(
     table: Any, message_store: MessageStore, run_thread: list[MessageRecord]
 ) -> None:
-    indexed = table.scan(TableName=TABLE_NAME, IndexName=store.RUN_INDEX)["Items"]
+    indexed = table.scan(TableName=TABLE_NAME, IndexName=schema.RUN_INDEX)["Items"]
     assert sorted(i["sk"]["S"] for i in indexed if i["pk"]["S"].endswith(THREAD)) == sorted(
         r.id for r in run_thread if r.run_id is not None
     )
@@ -288,11 +296,10 @@ _THREAD_NUMBERS = itertools.count(1)
 def fresh_thread(table: Any, runs: list[str | None]) -> tuple[str, list[str]]:
     """A new thread in ``table`` holding one message per entry of ``runs``, written with the thread in one
     transaction (moto copies the whole table for each transaction); its id and the message ids."""
-    message_store = MessageStore(TABLE_NAME, Caller(table))
     thread_id = f"thread_{next(_THREAD_NUMBERS):024d}"
     records = make_records(thread_id, runs)
     thread = ThreadRecord(id=thread_id, created_at=SECOND)
-    message_store.create_thread(TENANT, thread, records)
+    ThreadStore(TABLE_NAME, Caller(table)).create_thread(TENANT, thread, records)
     return thread_id, [r.id for r in records]
 
 
@@ -420,19 +427,19 @@ def content_of_size(size: int) -> list[dict[str, Any]]:
     def parts_of(first: str, second: str) -> list[dict[str, Any]]:
         return [{"type": "text", "text": {"value": value, "annotations": []}} for value in (first, second)]
 
-    remaining = size - store.content_size(parts_of("", ""), [])
+    remaining = size - schema.content_size(parts_of("", ""), [])
     assert remaining > 0
     half = remaining // 2
     parts = parts_of("é" * (half // 2) + "a" * (half % 2), "x" * (remaining - half))
-    assert store.content_size(parts, []) == size
+    assert schema.content_size(parts, []) == size
     return parts
 
 
 def test_given_the_limits_then_they_leave_room_below_dynamodbs_400kb() -> None:
-    assert store.ITEM_SIZE_LIMIT < 405_000 < 409_600
-    assert len(json.dumps(worst_metadata(), separators=(",", ":")).encode()) <= store.METADATA_RESERVE
-    assert store.CONTENT_LIMIT == store.ITEM_SIZE_LIMIT - store.METADATA_RESERVE - store.ITEM_OVERHEAD
-    assert store.CONTENT_LIMIT > 256_000 + 100  # a full 256,000-character ASCII text fits
+    assert schema.ITEM_SIZE_LIMIT < 405_000 < 409_600
+    assert len(json.dumps(worst_metadata(), separators=(",", ":")).encode()) <= schema.METADATA_RESERVE
+    assert schema.CONTENT_LIMIT == schema.ITEM_SIZE_LIMIT - schema.METADATA_RESERVE - schema.ITEM_OVERHEAD
+    assert schema.CONTENT_LIMIT > 256_000 + 100  # a full 256,000-character ASCII text fits
 
 
 def test_given_the_largest_content_and_metadata_with_the_longest_keys_then_the_item_fits_by_its_own_count(
@@ -446,7 +453,7 @@ def test_given_the_largest_content_and_metadata_with_the_longest_keys_then_the_i
         thread_id=thread_id,
         created_at=SECOND,
         role="assistant",
-        content=content_of_size(store.CONTENT_LIMIT),
+        content=content_of_size(schema.CONTENT_LIMIT),
         assistant_id="asst_" + "A" * 24,
         run_id=run_id,
         status="incomplete",
@@ -456,83 +463,87 @@ def test_given_the_largest_content_and_metadata_with_the_longest_keys_then_the_i
     )
     message_store = MessageStore(TABLE_NAME, Caller(table))
     # The store's bound holds for any id of up to 128 characters, beyond the ids the API mints and accepts.
-    message_store.create_thread(tenant, store.ThreadRecord(id=thread_id, created_at=SECOND), [])
+    ThreadStore(TABLE_NAME, Caller(table)).create_thread(
+        tenant, schema.ThreadRecord(id=thread_id, created_at=SECOND), []
+    )
 
     message_store.add(tenant, record)
     updated = message_store.set_metadata(tenant, thread_id, record.id, worst_metadata())
 
     assert updated.metadata == worst_metadata()
     raw, thread_item = scan_all(table)
-    pk = store.partition_key(tenant, thread_id)
-    assert item_keys([raw, thread_item]) == [(pk, record.id), (pk, store.THREAD_SK)]
-    size = store.item_size(raw)
-    assert size <= store.ITEM_SIZE_LIMIT < 405_000 < 409_600
+    pk = schema.partition_key(tenant, thread_id)
+    assert item_keys([raw, thread_item]) == [(pk, record.id), (pk, schema.THREAD_SK)]
+    size = schema.item_size(raw)
+    assert size <= schema.ITEM_SIZE_LIMIT < 405_000 < 409_600
     assert updated.content == record.content
 
 
 def test_given_an_item_then_item_size_counts_names_and_utf8_values() -> None:
     item = {"pk": {"S": "é"}, "created_at": {"N": "1761861545"}, "ab": {"S": "😀"}}
-    assert store.item_size(item) == 2 + 2 + len("created_at") + (10 // 2 + 2) + 2 + 4
+    assert schema.item_size(item) == 2 + 2 + len("created_at") + (10 // 2 + 2) + 2 + 4
 
 
-def test_given_content_at_the_limit_then_it_is_stored(message_store: MessageStore, table: Any) -> None:
-    make_thread(THREAD, message_store=message_store)
+def test_given_content_at_the_limit_then_it_is_stored(
+    message_store: MessageStore, thread_store: ThreadStore, table: Any
+) -> None:
+    make_thread(THREAD, thread_store=thread_store)
     (record,) = make_records(THREAD, [None])
-    record = dataclasses.replace(record, content=content_of_size(store.CONTENT_LIMIT))
+    record = dataclasses.replace(record, content=content_of_size(schema.CONTENT_LIMIT))
     message_store.add(TENANT, record)
     assert item_keys(scan_all(table)) == [
-        (store.partition_key(TENANT, THREAD), record.id),
+        (schema.partition_key(TENANT, THREAD), record.id),
         thread_key(THREAD),
     ]
 
 
 def test_given_content_over_the_limit_as_json_then_it_is_stored_compressed_and_read_back_whole(
-    message_store: MessageStore, table: Any
+    message_store: MessageStore, thread_store: ThreadStore, table: Any
 ) -> None:
-    make_thread(THREAD, message_store=message_store)
+    make_thread(THREAD, thread_store=thread_store)
     (record,) = make_records(THREAD, [None])
-    record = dataclasses.replace(record, content=content_of_size(store.CONTENT_LIMIT + 1))
+    record = dataclasses.replace(record, content=content_of_size(schema.CONTENT_LIMIT + 1))
 
     message_store.add(TENANT, record)
 
     raw, _ = scan_all(table)
     assert set(raw["content"]) == {"B"}
     assert raw["attachments"] == {"S": "[]"}
-    assert store.item_size(raw) <= store.ITEM_SIZE_LIMIT
+    assert schema.item_size(raw) <= schema.ITEM_SIZE_LIMIT
     assert message_store.get_message(TENANT, THREAD, record.id) == record
     assert message_store.page(TENANT, THREAD, order="asc", limit=1).records == [record]
 
 
 def test_given_content_over_the_limit_even_compressed_when_added_then_too_large_and_nothing_is_written(
-    message_store: MessageStore, table: Any
+    message_store: MessageStore, thread_store: ThreadStore, table: Any
 ) -> None:
-    make_thread(THREAD, message_store=message_store)
+    make_thread(THREAD, thread_store=thread_store)
     before = scan_all(table)
     (record,) = make_records(THREAD, [None])
     content = [{"type": "text", "text": {"value": random_text(256_000), "annotations": []}}]
     record = dataclasses.replace(record, content=content)
-    size = store.stored_size(content, [])
-    assert size > store.CONTENT_LIMIT
-    with pytest.raises(store.TooLarge) as raised:
+    size = schema.stored_size(content, [])
+    assert size > schema.CONTENT_LIMIT
+    with pytest.raises(faults.TooLarge) as raised:
         message_store.add(TENANT, record)
-    assert (raised.value.size, raised.value.limit) == (size, store.CONTENT_LIMIT)
+    assert (raised.value.size, raised.value.limit) == (size, schema.CONTENT_LIMIT)
     assert scan_all(table) == before
     assert item_keys(before) == [thread_key(THREAD)]
 
 
 def test_given_attachments_then_they_count_towards_the_content_limit(
-    message_store: MessageStore, table: Any
+    message_store: MessageStore, thread_store: ThreadStore, table: Any
 ) -> None:
-    make_thread(THREAD, message_store=message_store)
+    make_thread(THREAD, thread_store=thread_store)
     before = scan_all(table)
     (record,) = make_records(THREAD, [None])
     attachments = [{"file_id": f"file-{n}-" + random_text(20, seed=n), "tools": []} for n in range(10)]
     content = [
-        {"type": "text", "text": {"value": largest_random_text(store.CONTENT_LIMIT), "annotations": []}}
+        {"type": "text", "text": {"value": largest_random_text(schema.CONTENT_LIMIT), "annotations": []}}
     ]
     record = dataclasses.replace(record, content=content, attachments=attachments)
-    assert store.stored_size(content, []) <= store.CONTENT_LIMIT < store.stored_size(content, attachments)
-    with pytest.raises(store.TooLarge):
+    assert schema.stored_size(content, []) <= schema.CONTENT_LIMIT < schema.stored_size(content, attachments)
+    with pytest.raises(faults.TooLarge):
         message_store.add(TENANT, record)
     assert scan_all(table) == before
 
@@ -541,10 +552,10 @@ def test_given_attachments_then_they_count_towards_the_content_limit(
 
 
 def test_given_a_missing_message_when_setting_metadata_then_not_found_and_no_item_is_created(
-    message_store: MessageStore, table: Any
+    message_store: MessageStore, thread_store: ThreadStore, table: Any
 ) -> None:
-    make_thread(THREAD, message_store=message_store)
-    make_thread(OTHER_THREAD, message_store=message_store)
+    make_thread(THREAD, thread_store=thread_store)
+    make_thread(OTHER_THREAD, thread_store=thread_store)
     records = make_records(THREAD, [None, None])
     write(message_store, records)
     before = scan_all(table)
@@ -552,18 +563,18 @@ def test_given_a_missing_message_when_setting_metadata_then_not_found_and_no_ite
     assert missing is not None
     for thread_id, message_id in [(THREAD, missing), (OTHER_THREAD, records[0].id)]:
         for metadata in [{"k": "v"}, {}, None]:
-            with pytest.raises(store.MessageMissing):
+            with pytest.raises(faults.MessageMissing):
                 message_store.set_metadata(TENANT, thread_id, message_id, metadata)
     # The thread exists for this tenant only.
-    with pytest.raises(store.ThreadMissing):
+    with pytest.raises(faults.ThreadMissing):
         message_store.set_metadata("other-tenant", THREAD, records[0].id, {"k": "v"})
     assert scan_all(table) == before
 
 
 def test_given_a_message_when_setting_metadata_then_it_replaces_the_map_and_none_leaves_it(
-    message_store: MessageStore,
+    message_store: MessageStore, thread_store: ThreadStore
 ) -> None:
-    make_thread(THREAD, message_store=message_store)
+    make_thread(THREAD, thread_store=thread_store)
     (record,) = make_records(THREAD, [None])
     message_store.add(TENANT, record)
     first = message_store.set_metadata(TENANT, THREAD, record.id, {"a": "1", "b": "2"})
@@ -581,27 +592,27 @@ def test_given_a_message_when_setting_metadata_then_it_replaces_the_map_and_none
 
 @pytest.mark.parametrize("kind", ["never-created", "deleted", "other-tenant"])
 def test_given_a_missing_thread_then_every_message_method_raises_thread_missing_and_writes_nothing(
-    message_store: MessageStore, table: Any, kind: str
+    message_store: MessageStore, thread_store: ThreadStore, table: Any, kind: str
 ) -> None:
-    make_thread(OTHER_THREAD, message_store=message_store)
+    make_thread(OTHER_THREAD, thread_store=thread_store)
     (kept,) = make_records(OTHER_THREAD, [None])
     message_store.add(TENANT, kept)
     if kind == "deleted":
-        make_thread(THREAD, message_store=message_store)
+        make_thread(THREAD, thread_store=thread_store)
         (message,) = make_records(THREAD, [None])
         message_store.add(TENANT, message)
-        message_store.delete_thread(TENANT, THREAD, at=SECOND)
+        thread_store.delete_thread(TENANT, THREAD, at=SECOND)
     elif kind == "other-tenant":
-        make_thread(THREAD, tenant="other-tenant", message_store=message_store)
+        make_thread(THREAD, tenant="other-tenant", thread_store=thread_store)
     before = scan_all(table)
     (record,) = make_records(THREAD, [None])
 
-    with pytest.raises(store.ThreadMissing):
+    with pytest.raises(faults.ThreadMissing):
         message_store.add(TENANT, record)
-    with pytest.raises(store.ThreadMissing):
+    with pytest.raises(faults.ThreadMissing):
         message_store.page(TENANT, THREAD, order="desc", limit=20)
     for metadata in [{"k": "v"}, None]:
-        with pytest.raises(store.ThreadMissing):
+        with pytest.raises(faults.ThreadMissing):
             message_store.set_metadata(TENANT, THREAD, record.id, metadata)
     assert scan_all(table) == before
 
@@ -624,8 +635,8 @@ FAILING_CALLS = [
 
 def live_thread_item() -> dict[str, Any]:
     return {
-        "pk": {"S": store.partition_key(TENANT, THREAD)},
-        "sk": {"S": store.THREAD_SK},
+        "pk": {"S": schema.partition_key(TENANT, THREAD)},
+        "sk": {"S": schema.THREAD_SK},
         "created_at": {"N": str(SECOND)},
         "metadata": {"S": "{}"},
         "tool_resources": {"S": "{}"},
@@ -676,7 +687,7 @@ def test_given_a_throttling_error_then_the_store_raises_throttled(
     code: str, method: str, failing: int
 ) -> None:
     message_store, stubber = stubbed_store(code, method, failing)
-    with pytest.raises(store.Throttled) as raised:
+    with pytest.raises(faults.Throttled) as raised:
         call_method(message_store, method)
     assert isinstance(raised.value.__cause__, ClientError)
     stubber.assert_no_pending_responses()
@@ -696,7 +707,7 @@ def test_given_a_server_side_or_transient_error_then_the_store_raises_unavailabl
     code: str, status: int, method: str, failing: int
 ) -> None:
     message_store, stubber = stubbed_store(code, method, failing, status=status)
-    with pytest.raises(store.Unavailable) as raised:
+    with pytest.raises(faults.Unavailable) as raised:
         call_method(message_store, method)
     assert isinstance(raised.value.__cause__, ClientError)
     stubber.assert_no_pending_responses()
@@ -710,16 +721,16 @@ def test_given_another_client_error_then_the_store_raises_a_plain_store_error(
     code: str, method: str, failing: int
 ) -> None:
     message_store, stubber = stubbed_store(code, method, failing)
-    with pytest.raises(store.StoreError) as raised:
+    with pytest.raises(faults.StoreError) as raised:
         call_method(message_store, method)
-    assert type(raised.value) is store.StoreError
+    assert type(raised.value) is faults.StoreError
     assert isinstance(raised.value.__cause__, ClientError)
     stubber.assert_no_pending_responses()
 
 
 def test_given_a_failed_condition_then_the_store_raises_not_found() -> None:
     message_store, stubber = stubbed_store("ConditionalCheckFailedException", "set_metadata", 1)
-    with pytest.raises(store.MessageMissing):
+    with pytest.raises(faults.MessageMissing):
         call_method(message_store, "set_metadata")
     stubber.assert_no_pending_responses()
 
@@ -742,15 +753,15 @@ def test_given_an_add_whose_put_finds_its_own_message_then_the_earlier_attempt_l
 @pytest.mark.parametrize(
     ("reasons", "raised"),
     [
-        pytest.param(["ConditionalCheckFailed", "None"], store.ThreadMissing, id="thread-check-failed"),
-        pytest.param(["None", "ThrottlingError"], store.Throttled, id="throttled"),
-        pytest.param(["ProvisionedThroughputExceeded", "None"], store.Throttled, id="over-capacity"),
+        pytest.param(["ConditionalCheckFailed", "None"], faults.ThreadMissing, id="thread-check-failed"),
+        pytest.param(["None", "ThrottlingError"], faults.Throttled, id="throttled"),
+        pytest.param(["ProvisionedThroughputExceeded", "None"], faults.Throttled, id="over-capacity"),
         # Another transaction on the same item at the same moment: no rate exceeded, worth sending again.
-        pytest.param(["None", "TransactionConflict"], store.Unavailable, id="conflict"),
+        pytest.param(["None", "TransactionConflict"], faults.Unavailable, id="conflict"),
     ],
 )
 def test_given_a_cancelled_add_transaction_then_the_store_raises_what_its_reasons_mean(
-    reasons: list[str], raised: type[store.StoreError]
+    reasons: list[str], raised: type[faults.StoreError]
 ) -> None:
     message_store, stubber = stubbed_store(
         "TransactionCanceledException",
@@ -758,7 +769,7 @@ def test_given_a_cancelled_add_transaction_then_the_store_raises_what_its_reason
         0,
         modeled_fields={"CancellationReasons": [{"Code": code} for code in reasons]},
     )
-    with pytest.raises(store.StoreError) as caught:
+    with pytest.raises(faults.StoreError) as caught:
         call_method(message_store, "add")
     assert type(caught.value) is raised
     stubber.assert_no_pending_responses()

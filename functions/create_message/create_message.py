@@ -6,9 +6,12 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from threadkit import messages
-from threadkit.http import IdempotencyKey, current_tenant, error_responses, logger, new_app, serve
-from threadkit.models import CreateMessageRequest, Message
+from threadkit.contract.models import CreateMessageRequest, Message
+from threadkit.domain import messages
+from threadkit.edge.auth import current_tenant
+from threadkit.edge.invocation import serve
+from threadkit.edge.observability import logger
+from threadkit.edge.resolver import IdempotencyKey, error_responses, new_app
 
 app = new_app()
 

@@ -6,9 +6,12 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from threadkit import threads
-from threadkit.http import IdempotencyKey, current_tenant, error_responses, logger, new_app, serve
-from threadkit.models import CreateThreadRequest, Thread
+from threadkit.contract.models import CreateThreadRequest, Thread
+from threadkit.domain import threads
+from threadkit.edge.auth import current_tenant
+from threadkit.edge.invocation import serve
+from threadkit.edge.observability import logger
+from threadkit.edge.resolver import IdempotencyKey, error_responses, new_app
 
 app = new_app()
 

@@ -7,9 +7,12 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Field
 
-from threadkit import messages
-from threadkit.http import current_tenant, error_responses, logger, new_app, serve
-from threadkit.models import DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, PLAIN_INTEGER, MessageList, Order
+from threadkit.contract.models import DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, PLAIN_INTEGER, MessageList, Order
+from threadkit.domain import messages
+from threadkit.edge.auth import current_tenant
+from threadkit.edge.invocation import serve
+from threadkit.edge.observability import logger
+from threadkit.edge.resolver import error_responses, new_app
 
 app = new_app()
 

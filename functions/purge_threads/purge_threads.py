@@ -1,4 +1,4 @@
-"""The table's stream -> purge of deleted threads (see threadkit.purge). Not an HTTP function.
+"""The table's stream -> purge of deleted threads (see threadkit.domain.purge). Not an HTTP function.
 
 The event source mapping's filter passes only records whose new image is a thread item marked deleted.
 Each record is one run of that thread's purge; a failed record is reported alone, and the stream retries it.
@@ -11,8 +11,8 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from threadkit import purge, store
-from threadkit.http import logger
+from threadkit.domain import purge
+from threadkit.edge.observability import logger
 
 # Failed records are reported, never raised: the stream retries exactly those, with bisecting.
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
@@ -20,22 +20,13 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire
 
 def _purge(record: DynamoDBRecord, context: LambdaContext) -> None:
     image = record.dynamodb.new_image if record.dynamodb else {}
-    if not image or image.get("sk") != store.THREAD_SK or "deleted_at" not in image:
-        return
-    tenant, thread_id = store.split_partition_key(str(image["pk"]))
-    try:
-        outcome = purge.purge_thread(
-            tenant,
-            thread_id,
-            round_number=int(image.get("purge_round", 0)),
-            time_left_ms=context.get_remaining_time_in_millis,
-        )
-    except store.ThreadMissing:
-        logger.info("thread already purged", extra={"thread_id": thread_id})
+    outcome = purge.purge_deleted(dict(image or {}), time_left_ms=context.get_remaining_time_in_millis)
+    if outcome is None:
+        logger.info("nothing to purge", extra={"event_id": record.event_id})
         return
     logger.info(
         "purge run",
-        extra={"thread_id": thread_id, "deleted": outcome.deleted, "finished": outcome.finished},
+        extra={"thread_id": outcome.thread_id, "deleted": outcome.deleted, "finished": outcome.finished},
     )
 
 

@@ -5,7 +5,9 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from threadkit.http import logger, new_app, serve
+from threadkit.edge.invocation import serve
+from threadkit.edge.observability import logger
+from threadkit.edge.resolver import new_app
 
 # No routes: the resolver's not-found handler answers every request.
 app = new_app()

@@ -16,7 +16,8 @@ from botocore.config import Config
 
 from local.dynamodb.process import EmbeddedProcess
 from tests.support.template import table_definition
-from threadkit import settings, store
+from threadkit import storage
+from threadkit.storage import settings
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -71,9 +72,9 @@ def functions_on(
     for name, value in (GENEROUS_BUDGET if budget is None else budget).items():
         monkeypatch.setenv(name, value)
     settings.get_settings.cache_clear()
-    store.reset()
+    storage.reset()
     try:
         yield
     finally:
         settings.get_settings.cache_clear()
-        store.reset()
+        storage.reset()

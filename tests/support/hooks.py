@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from threadkit import client
+from threadkit.storage import client
 
 
 @contextmanager

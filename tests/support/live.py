@@ -115,11 +115,13 @@ def running_server(env: Mapping[str, str | None] | None = None) -> Iterator[Loca
 def _forget_container_state() -> None:
     """What the functions cached from the environment (client, settings, keys) is rebuilt from the current
     one: servers in one process share the functions' modules, as containers of one function would not."""
-    from threadkit import http, settings, store
+    from threadkit import storage
+    from threadkit.edge import auth
+    from threadkit.storage import settings
 
-    store.reset()
+    storage.reset()
     settings.get_settings.cache_clear()
-    http.key_cache().clear()
+    auth.key_cache().clear()
 
 
 def _apply(values: Mapping[str, str | None]) -> None:

@@ -23,7 +23,10 @@ import pytest
 
 from tests.support.api import THREAD, UNKNOWN_THREAD, checked
 from tests.support.events import TEST_TENANT, http_event
-from threadkit import ids, store
+from threadkit import storage
+from threadkit.contract import ids
+from threadkit.storage import schema
+from threadkit.storage.thread_store import ThreadStore
 
 THREAD_ID = re.compile(r"thread_[0-9A-Za-z]{24}")
 
@@ -38,7 +41,7 @@ def make_thread(
     *,
     metadata: dict[str, str] | None = None,
     tenant: str | None = None,
-    message_store: store.MessageStore | None = None,
+    thread_store: ThreadStore | None = None,
 ) -> str:
     """Creates a live thread through the store and returns its id.
 
@@ -49,14 +52,14 @@ def make_thread(
     if thread_id is None:
         thread_id = ids.IdFactory().new(ids.THREAD_PREFIX)[0]
     assert is_thread_id(thread_id), f"{thread_id!r} is not an id this API could mint"
-    record = store.ThreadRecord(id=thread_id, created_at=int(time.time()), metadata=dict(metadata or {}))
-    (message_store or store.get_store()).create_thread(tenant or TEST_TENANT, record, [])
+    record = schema.ThreadRecord(id=thread_id, created_at=int(time.time()), metadata=dict(metadata or {}))
+    (thread_store or storage.thread_store()).create_thread(tenant or TEST_TENANT, record, [])
     return thread_id
 
 
 def mark_thread_deleted(thread_id: str, *, tenant: str | None = None) -> None:
     """Deletes a thread the way the delete-thread function does (its item stays, marked, for the purge)."""
-    store.get_store().delete_thread(tenant or TEST_TENANT, thread_id, at=int(time.time()))
+    storage.thread_store().delete_thread(tenant or TEST_TENANT, thread_id, at=int(time.time()))
 
 
 # The ways a thread can be missing: every message operation answers each of them alike (404, nothing written).
@@ -89,7 +92,7 @@ def api_thread(body: dict[str, Any] | None = None) -> dict[str, Any]:
 
 def thread_key(thread_id: str, *, tenant: str | None = None) -> tuple[str, str]:
     """The (pk, sk) of a thread's own item."""
-    return store.partition_key(tenant or TEST_TENANT, thread_id), store.THREAD_SK
+    return schema.partition_key(tenant or TEST_TENANT, thread_id), schema.THREAD_SK
 
 
 def item_keys(items: list[dict[str, Any]]) -> list[tuple[str, str]]:

@@ -20,9 +20,9 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from threadkit import client
-from threadkit.faults import ConditionFailed, StoreError
-from threadkit.settings import get_settings
+from threadkit.storage import client
+from threadkit.storage.faults import ConditionFailed, StoreError
+from threadkit.storage.settings import get_settings
 
 PARTITION_PREFIX = "idempotency#"
 EXPIRES_AFTER_SECONDS = 24 * 60 * 60

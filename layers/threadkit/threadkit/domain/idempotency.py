@@ -27,8 +27,9 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from threadkit import client, errors, records
-from threadkit.faults import StoreError
+from threadkit.contract import errors
+from threadkit.storage import client, records
+from threadkit.storage.faults import StoreError
 
 HEADER = "idempotency-key"
 MAX_KEY_LENGTH = 255

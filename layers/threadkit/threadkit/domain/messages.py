@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from threadkit import answers, errors, idempotency, ids, store
-from threadkit.models import (
+from threadkit import storage
+from threadkit.contract import answers, errors, ids
+from threadkit.contract.models import (
     CreateMessageRequest,
     Message,
     MessageDeleted,
@@ -13,32 +14,10 @@ from threadkit.models import (
     ModifyMessageRequest,
     Order,
 )
-
-MAX_ID_LENGTH = 128
-# Seconds a client is told to wait (Retry-After) after a throttled or unavailable store: DynamoDB's throttling
-# and brief failures pass within about that, and the client's retries already used the rest of the budget.
-RETRY_AFTER_SECONDS = 1
-
-
-def check_thread_id(thread_id: str) -> None:
-    """A 400 for an id that is not a thread id at all; a 404 for one this API never minted."""
-    if not thread_id.startswith(ids.THREAD_PREFIX):
-        raise errors.invalid_id("thread_id", thread_id, "thread")
-    if not ids.is_well_formed(thread_id, ids.THREAD_PREFIX):
-        raise errors.thread_not_found(thread_id)
-
-
-def check_message_id(message_id: str) -> None:
-    if not message_id.startswith(ids.MESSAGE_PREFIX):
-        raise errors.invalid_id("message_id", message_id, "msg")
-
-
-def _cursor(param: str, value: str | None) -> str | None:
-    if value is None or value == "":
-        return None
-    if not ids.is_well_formed(value, ids.MESSAGE_PREFIX):
-        raise errors.invalid_cursor(param, value)
-    return value
+from threadkit.domain import idempotency
+from threadkit.domain.addressing import MAX_ID_LENGTH, check_message_id, check_thread_id, cursor
+from threadkit.domain.failures import store_failure
+from threadkit.storage import faults, schema
 
 
 def stored_content(request: CreateMessageRequest) -> list[dict[str, Any]]:
@@ -54,11 +33,11 @@ def stored_content(request: CreateMessageRequest) -> list[dict[str, Any]]:
     return parts
 
 
-def new_record(thread_id: str, request: CreateMessageRequest) -> store.MessageRecord:
+def new_record(thread_id: str, request: CreateMessageRequest) -> schema.MessageRecord:
     """A new message for ``request``, with a fresh time-ordered id; a 400 if its answer could not be given
     (``answers.MESSAGE_LIMIT``)."""
     message_id, created_at = ids.default_factory.new(ids.MESSAGE_PREFIX)
-    record = store.MessageRecord(
+    record = schema.MessageRecord(
         id=message_id,
         thread_id=thread_id,
         created_at=created_at,
@@ -74,33 +53,7 @@ def new_record(thread_id: str, request: CreateMessageRequest) -> store.MessageRe
     return record
 
 
-# Bytes of a message's JSON besides its content, attachments and metadata (ids, run and assistant ids of at
-# most 128 characters, numbers, keys), with room to spare: with the escaping in Lambda's payload, an answer
-# takes at most twice its JSON.
-_FIXED_JSON_BYTES = 1024
-
-
-def fit_page(records: list[store.MessageRecord], *, reversed_: bool) -> tuple[list[Message], bool]:
-    """The messages of a page that fit in ``answers.PAGE_LIMIT`` together (at least one), nearest to the
-    cursor first; and whether any were left out. ``reversed_``: the records are in the requested order, the
-    one nearest to the cursor last."""
-    if sum(2 * (r.json_bytes + _FIXED_JSON_BYTES) for r in records) <= answers.PAGE_LIMIT:
-        return [to_wire(record) for record in records], False
-    ordered = records[::-1] if reversed_ else records
-    kept: list[Message] = []
-    total = 0
-    for record in ordered:
-        message = to_wire(record)
-        size = answers.payload_size(message) + 1  # and the comma between messages
-        if kept and total + size > answers.PAGE_LIMIT:
-            break
-        kept.append(message)
-        total += size
-    left_out = len(kept) < len(records)
-    return (kept[::-1] if reversed_ else kept), left_out
-
-
-def to_wire(record: store.MessageRecord) -> Message:
+def to_wire(record: schema.MessageRecord) -> Message:
     return Message.model_validate(
         {
             "id": record.id,
@@ -121,28 +74,30 @@ def to_wire(record: store.MessageRecord) -> Message:
     )
 
 
-def store_failure(
-    exc: store.StoreError, thread_id: str, message_id: str | None = None, *, retry_is_safe: bool = True
-) -> errors.ApiError:
-    """The client's error for a store failure: what the client can fix is a 4xx; DynamoDB's throttling a 429
-    and its other passing faults a 503, both with ``Retry-After`` (the store's retries already ran out); a
-    write whose outcome stayed unknown a 503 that says so (``retry_is_safe``: whether sending the same
-    request again cannot do it twice); anything else a bare 500."""
-    if exc.uncertain:
-        return errors.outcome_unknown(retry_is_safe=retry_is_safe, retry_after_seconds=RETRY_AFTER_SECONDS)
-    if isinstance(exc, store.ThreadMissing):
-        return errors.thread_not_found(thread_id)
-    if isinstance(exc, store.MessageMissing) and message_id is not None:
-        return errors.message_not_found(message_id)
-    if isinstance(exc, store.ThreadTooLarge):
-        return errors.thread_too_large(exc.size, exc.limit)
-    if isinstance(exc, store.TooLarge):
-        return errors.message_too_large_to_store(exc.size, exc.limit)
-    if isinstance(exc, store.Throttled):
-        return errors.rate_limited(retry_after_seconds=RETRY_AFTER_SECONDS)
-    if isinstance(exc, store.Unavailable):
-        return errors.service_unavailable(retry_after_seconds=RETRY_AFTER_SECONDS)
-    return errors.server_error()
+# Bytes of a message's JSON besides its content, attachments and metadata (ids, run and assistant ids of at
+# most 128 characters, numbers, keys), with room to spare: with the escaping in Lambda's payload, an answer
+# takes at most twice its JSON.
+_FIXED_JSON_BYTES = 1024
+
+
+def fit_page(records: list[schema.MessageRecord], *, reversed_: bool) -> tuple[list[Message], bool]:
+    """The messages of a page that fit in ``answers.PAGE_LIMIT`` together (at least one), nearest to the
+    cursor first; and whether any were left out. ``reversed_``: the records are in the requested order, the
+    one nearest to the cursor last."""
+    if sum(2 * (r.json_bytes + _FIXED_JSON_BYTES) for r in records) <= answers.PAGE_LIMIT:
+        return [to_wire(record) for record in records], False
+    ordered = records[::-1] if reversed_ else records
+    kept: list[Message] = []
+    total = 0
+    for record in ordered:
+        message = to_wire(record)
+        size = answers.payload_size(message) + 1  # and the comma between messages
+        if kept and total + size > answers.PAGE_LIMIT:
+            break
+        kept.append(message)
+        total += size
+    left_out = len(kept) < len(records)
+    return (kept[::-1] if reversed_ else kept), left_out
 
 
 def create_message(
@@ -161,8 +116,8 @@ def create_message(
             record = new_record(thread_id, request)
             run.reserve(record.id)
         try:
-            store.get_store().add(tenant, record)
-        except store.StoreError as exc:
+            storage.message_store().add(tenant, record)
+        except faults.StoreError as exc:
             raise store_failure(exc, thread_id, retry_is_safe=run.keyed) from exc
         return to_wire(record)
 
@@ -171,12 +126,12 @@ def _earlier_message(tenant: str, thread_id: str, message_id: str, *, must_exist
     """The message an earlier request with the same Idempotency-Key created; None if it was never written
     (and ``must_exist`` is False)."""
     try:
-        return to_wire(store.get_store().get_message(tenant, thread_id, message_id))
-    except store.MessageMissing as exc:
+        return to_wire(storage.message_store().get_message(tenant, thread_id, message_id))
+    except faults.MessageMissing as exc:
         if must_exist:
             raise errors.message_not_found(message_id) from exc
         return None
-    except store.StoreError as exc:
+    except faults.StoreError as exc:
         raise store_failure(exc, thread_id, message_id) from exc
 
 
@@ -191,12 +146,12 @@ def list_messages(
     run_id: str | None,
 ) -> MessageList:
     check_thread_id(thread_id)
-    after = _cursor("after", after)
-    before = _cursor("before", before)
+    after = cursor("after", after)
+    before = cursor("before", before)
     if run_id is not None and len(run_id) > MAX_ID_LENGTH:
         raise errors.string_too_long("run_id", MAX_ID_LENGTH, len(run_id))
     try:
-        page = store.get_store().page(
+        page = storage.message_store().page(
             tenant,
             thread_id,
             order=order,
@@ -206,7 +161,7 @@ def list_messages(
             run_id=run_id or None,
             max_bytes=answers.PAGE_LIMIT,
         )
-    except store.StoreError as exc:
+    except faults.StoreError as exc:
         raise store_failure(exc, thread_id) from exc
     data, left_out = fit_page(page.records, reversed_=page.reversed)
     return MessageList(
@@ -228,10 +183,10 @@ def retrieve_message(tenant: str, thread_id: str, message_id: str) -> Message:
     well_formed = _check_ids(thread_id, message_id)
     try:
         if not well_formed:
-            store.get_store().get_thread(tenant, thread_id)
+            storage.thread_store().get_thread(tenant, thread_id)
             raise errors.message_not_found(message_id)
-        record = store.get_store().get_message(tenant, thread_id, message_id)
-    except store.StoreError as exc:
+        record = storage.message_store().get_message(tenant, thread_id, message_id)
+    except faults.StoreError as exc:
         raise store_failure(exc, thread_id, message_id) from exc
     return to_wire(record)
 
@@ -240,10 +195,10 @@ def modify_message(tenant: str, thread_id: str, message_id: str, request: Modify
     well_formed = _check_ids(thread_id, message_id)
     try:
         if not well_formed:
-            store.get_store().get_thread(tenant, thread_id)
+            storage.thread_store().get_thread(tenant, thread_id)
             raise errors.message_not_found(message_id)
-        record = store.get_store().set_metadata(tenant, thread_id, message_id, request.metadata)
-    except store.StoreError as exc:
+        record = storage.message_store().set_metadata(tenant, thread_id, message_id, request.metadata)
+    except faults.StoreError as exc:
         raise store_failure(exc, thread_id, message_id) from exc
     return to_wire(record)
 
@@ -252,9 +207,9 @@ def delete_message(tenant: str, thread_id: str, message_id: str) -> MessageDelet
     well_formed = _check_ids(thread_id, message_id)
     try:
         if not well_formed:
-            store.get_store().get_thread(tenant, thread_id)
+            storage.thread_store().get_thread(tenant, thread_id)
             raise errors.message_not_found(message_id)
-        store.get_store().delete_message(tenant, thread_id, message_id)
-    except store.StoreError as exc:
+        storage.message_store().delete_message(tenant, thread_id, message_id)
+    except faults.StoreError as exc:
         raise store_failure(exc, thread_id, message_id) from exc
     return MessageDeleted(id=message_id)

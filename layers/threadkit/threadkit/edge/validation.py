@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from threadkit import errors
+from threadkit.contract import errors
 
 _SOURCES = frozenset({"body", "query", "path", "header", "cookie"})
 

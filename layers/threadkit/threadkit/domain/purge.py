@@ -1,7 +1,7 @@
 """The purge of deleted threads: removes a deleted thread's messages in bounded batches, then its item.
 
-Deleting a thread only marks its item (``store.delete_thread``); the table's stream hands that change to the
-purge function. One run deletes at most ``max_items`` messages, in ``BatchWriteItem`` calls of at most 25
+Deleting a thread only marks its item (``ThreadStore.delete_thread``); the table's stream hands that change to
+the purge function. One run deletes at most ``max_items`` messages, in ``BatchWriteItem`` calls of at most 25
 keys, and stops early when the function's remaining time runs low. If messages remain, it records a new
 round on the thread's item: that change comes back through the stream and the next run goes on. When no
 message is left, the thread's item goes too. However long the thread, no run times out, and a run that fails
@@ -13,8 +13,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from threadkit import client, store
+from threadkit import storage
+from threadkit.storage import client, faults, schema
 
 KEYS_PER_QUERY = 500
 MAX_ITEMS_PER_RUN = 5000
@@ -30,6 +32,21 @@ class PurgeIncomplete(Exception):
 class PurgeOutcome:
     deleted: int
     finished: bool
+    thread_id: str = ""
+
+
+def purge_deleted(image: dict[str, Any], *, time_left_ms: Callable[[], int]) -> PurgeOutcome | None:
+    """One run of the purge for a stream record's new image; None when the image is no deleted thread, or its
+    thread is purged already (a record the stream delivered again)."""
+    deleted = schema.deleted_thread_of(image)
+    if deleted is None:
+        return None
+    try:
+        return purge_thread(
+            deleted.tenant, deleted.thread_id, round_number=deleted.round_number, time_left_ms=time_left_ms
+        )
+    except faults.ThreadMissing:
+        return None
 
 
 def pause(seconds: float) -> None:
@@ -64,22 +81,22 @@ def _purge(
     sleep: Callable[[float], None],
 ) -> PurgeOutcome:
     max_items = MAX_ITEMS_PER_RUN if max_items is None else max_items
-    messages = store.get_store()
+    purges = storage.purge_store()
     deleted = 0
     while deleted < max_items and time_left_ms() > TIME_RESERVE_MS:
-        keys = messages.message_keys(tenant, thread_id, limit=min(KEYS_PER_QUERY, max_items - deleted))
+        keys = purges.message_keys(tenant, thread_id, limit=min(KEYS_PER_QUERY, max_items - deleted))
         if not keys:
-            messages.finish_purge(tenant, thread_id)
-            return PurgeOutcome(deleted, finished=True)
-        for batch in _batches(keys, store.BATCH_WRITE_LIMIT):
-            left = messages.delete_keys(batch)
+            purges.finish_purge(tenant, thread_id)
+            return PurgeOutcome(deleted, finished=True, thread_id=thread_id)
+        for batch in _batches(keys, schema.BATCH_WRITE_LIMIT):
+            left = purges.delete_keys(batch)
             attempt = 0
             while left:
                 attempt += 1
                 if attempt >= UNPROCESSED_ATTEMPTS:
                     raise PurgeIncomplete(f"{len(left)} deletes left unprocessed")
                 sleep(min(0.05 * 2**attempt, 1.0))
-                left = messages.delete_keys(left)
+                left = purges.delete_keys(left)
         deleted += len(keys)
-    messages.hand_over_purge(tenant, thread_id, round_number=round_number + 1)
-    return PurgeOutcome(deleted, finished=False)
+    purges.hand_over_purge(tenant, thread_id, round_number=round_number + 1)
+    return PurgeOutcome(deleted, finished=False, thread_id=thread_id)

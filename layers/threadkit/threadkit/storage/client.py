@@ -48,8 +48,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from threadkit import faults
-from threadkit.settings import get_settings
+from threadkit.storage import faults
+from threadkit.storage.settings import get_settings
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

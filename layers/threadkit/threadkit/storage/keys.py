@@ -22,8 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from threadkit import client, ids
-from threadkit.faults import StoreError
+from threadkit.contract import ids
+from threadkit.storage import client
+from threadkit.storage.faults import StoreError
 
 KEYS_PK = "apikeys"
 KEY_PREFIX = "sk-"

@@ -25,7 +25,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from threadkit import errors
+from threadkit.contract import errors
 
 MAX_TEXT_LENGTH = 256_000
 MAX_ATTACHMENTS = 10

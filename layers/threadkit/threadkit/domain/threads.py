@@ -5,15 +5,26 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from threadkit import errors, idempotency, ids, messages, store
-from threadkit.models import CreateThreadRequest, ModifyThreadRequest, Thread, ThreadDeleted, ToolResources
+from threadkit import storage
+from threadkit.contract import errors, ids
+from threadkit.contract.models import (
+    CreateThreadRequest,
+    ModifyThreadRequest,
+    Thread,
+    ThreadDeleted,
+    ToolResources,
+)
+from threadkit.domain import idempotency, messages
+from threadkit.domain.addressing import check_thread_id
+from threadkit.domain.failures import store_failure
+from threadkit.storage import faults, schema
 
 
 def _tool_resources(value: ToolResources | None) -> dict[str, Any]:
     return {} if value is None else value.model_dump(exclude_none=True)
 
 
-def to_wire(record: store.ThreadRecord) -> Thread:
+def to_wire(record: schema.ThreadRecord) -> Thread:
     return Thread.model_validate(
         {
             "id": record.id,
@@ -25,9 +36,9 @@ def to_wire(record: store.ThreadRecord) -> Thread:
     )
 
 
-def _new_thread(request: CreateThreadRequest) -> tuple[store.ThreadRecord, list[store.MessageRecord]]:
+def _new_thread(request: CreateThreadRequest) -> tuple[schema.ThreadRecord, list[schema.MessageRecord]]:
     thread_id, created_at = ids.default_factory.new(ids.THREAD_PREFIX)
-    record = store.ThreadRecord(
+    record = schema.ThreadRecord(
         id=thread_id,
         created_at=created_at,
         metadata=dict(request.metadata or {}),
@@ -56,36 +67,36 @@ def create_thread(tenant: str, request: CreateThreadRequest, *, idempotency_key:
             record, initial = _new_thread(request)
             run.reserve(record.id)
         try:
-            store.get_store().create_thread(tenant, record, initial)
-        except store.StoreError as exc:
-            raise messages.store_failure(exc, record.id, retry_is_safe=run.keyed) from exc
+            storage.thread_store().create_thread(tenant, record, initial)
+        except faults.StoreError as exc:
+            raise store_failure(exc, record.id, retry_is_safe=run.keyed) from exc
         return to_wire(record)
 
 
 def _earlier_thread(tenant: str, thread_id: str, *, must_exist: bool) -> Thread | None:
     try:
-        return to_wire(store.get_store().get_thread(tenant, thread_id))
-    except store.ThreadMissing as exc:
+        return to_wire(storage.thread_store().get_thread(tenant, thread_id))
+    except faults.ThreadMissing as exc:
         if must_exist:
             raise errors.thread_not_found(thread_id) from exc
         return None
-    except store.StoreError as exc:
-        raise messages.store_failure(exc, thread_id) from exc
+    except faults.StoreError as exc:
+        raise store_failure(exc, thread_id) from exc
 
 
 def retrieve_thread(tenant: str, thread_id: str) -> Thread:
-    messages.check_thread_id(thread_id)
+    check_thread_id(thread_id)
     try:
-        record = store.get_store().get_thread(tenant, thread_id)
-    except store.StoreError as exc:
-        raise messages.store_failure(exc, thread_id) from exc
+        record = storage.thread_store().get_thread(tenant, thread_id)
+    except faults.StoreError as exc:
+        raise store_failure(exc, thread_id) from exc
     return to_wire(record)
 
 
 def modify_thread(tenant: str, thread_id: str, request: ModifyThreadRequest) -> Thread:
-    messages.check_thread_id(thread_id)
+    check_thread_id(thread_id)
     try:
-        record = store.get_store().update_thread(
+        record = storage.thread_store().update_thread(
             tenant,
             thread_id,
             metadata=request.metadata,
@@ -93,15 +104,15 @@ def modify_thread(tenant: str, thread_id: str, request: ModifyThreadRequest) -> 
             if request.tool_resources is None
             else _tool_resources(request.tool_resources),
         )
-    except store.StoreError as exc:
-        raise messages.store_failure(exc, thread_id) from exc
+    except faults.StoreError as exc:
+        raise store_failure(exc, thread_id) from exc
     return to_wire(record)
 
 
 def delete_thread(tenant: str, thread_id: str) -> ThreadDeleted:
-    messages.check_thread_id(thread_id)
+    check_thread_id(thread_id)
     try:
-        store.get_store().delete_thread(tenant, thread_id, at=int(time.time()))
-    except store.StoreError as exc:
-        raise messages.store_failure(exc, thread_id) from exc
+        storage.thread_store().delete_thread(tenant, thread_id, at=int(time.time()))
+    except faults.StoreError as exc:
+        raise store_failure(exc, thread_id) from exc
     return ThreadDeleted(id=thread_id)
