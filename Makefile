@@ -57,7 +57,7 @@ build: $(TOOLS)/bin/.installed $(BIN)/.installed ## sam build for arm64 / python
 # for none (PYTHONDONTWRITEBYTECODE): compiling every module again in every worker costs more than the tests.
 # The Node packages the tests drive (the openai Node SDK; Portkey's gateway), pinned by their lock files and
 # installed before the tests run: the tests themselves reach no network.
-NODE_TESTS := tests/node tests/gateway
+NODE_TESTS := tests/support/node_client tests/support/portkey_gateway
 node: $(addsuffix /node_modules/.installed,$(NODE_TESTS))
 
 %/node_modules/.installed: %/package-lock.json %/package.json

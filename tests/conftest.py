@@ -9,16 +9,14 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 from moto import mock_aws
 
-from tests.support.events import TEST_API_KEY, TEST_TENANT
-from tests.support.hooks import listening
+from tests.support.api_events import TEST_API_KEY, TEST_TENANT
+from tests.support.hooks import RequestCounter, listening
 from tests.support.live import live_api, live_server  # noqa: F401 - session fixtures, defined once here
 from tests.support.moto_table import TABLE_NAME, recreate
 from threadkit.edge import auth
 from threadkit.storage import keys
 
 TEST_KEY = keys.ApiKey(key_id="key_tests", tenant=TEST_TENANT, name="tests", created_at=0, revoked_at=None)
-
-__all__ = ["TABLE_NAME", "RequestCounter"]
 
 
 # Property tests give the same verdict on every run and machine: a fixed sequence of examples, no example
@@ -79,21 +77,6 @@ def table(_moto: boto3.session.Session) -> Any:
     client = _moto.client("dynamodb")
     recreate(client)
     return client
-
-
-class RequestCounter:
-    def __init__(self) -> None:
-        self.operations: list[str] = []
-
-    def __call__(self, model: Any, **_: Any) -> None:
-        self.operations.append(model.name)
-
-    def reset(self) -> None:
-        self.operations.clear()
-
-    @property
-    def count(self) -> int:
-        return len(self.operations)
 
 
 @pytest.fixture

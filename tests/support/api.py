@@ -1,6 +1,6 @@
 """Calling the three message functions as API Gateway does, and what the contract says they answer.
 
-Every message lives in a thread that must exist (``tests.support.threads`` creates them); ``THREAD`` is the
+Every message lives in a thread that must exist (``tests.support.seeding`` creates them); ``THREAD`` is the
 default thread of these events, ``OTHER_THREAD`` a second one, and ``UNKNOWN_THREAD`` a well-formed id that no
 test creates.
 """
@@ -15,7 +15,7 @@ import modify_message
 import route_not_found
 from botocore.client import BaseClient
 
-from tests.support.events import Answer, call, http_event
+from tests.support.api_events import Answer, call, http_event
 
 THREAD = "thread_abc123DEF456ghi789JKL012"
 OTHER_THREAD = "thread_zyx987WVU654tsr321QPO000"

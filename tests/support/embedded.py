@@ -15,7 +15,7 @@ import pytest
 from botocore.config import Config
 
 from local.dynamodb.process import EmbeddedProcess
-from tests.support.template import table_definition
+from tests.support.sam_template import table_definition
 from threadkit import storage
 from threadkit.storage import settings
 

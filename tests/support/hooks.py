@@ -23,3 +23,20 @@ def listening(event_name: str, handler: Callable[..., Any]) -> Iterator[None]:
         yield
     finally:
         events.unregister(event_name, handler)
+
+
+class RequestCounter:
+    """Counts DynamoDB requests by operation name (a ``provide-client-params`` listener)."""
+
+    def __init__(self) -> None:
+        self.operations: list[str] = []
+
+    def __call__(self, model: Any, **_: Any) -> None:
+        self.operations.append(model.name)
+
+    def reset(self) -> None:
+        self.operations.clear()
+
+    @property
+    def count(self) -> int:
+        return len(self.operations)

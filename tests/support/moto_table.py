@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from tests.support.template import table_definition
+from tests.support.sam_template import table_definition
 
 TABLE_NAME = "messages-test"
 

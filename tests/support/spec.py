@@ -1,10 +1,10 @@
 """OpenAI's published spec subset as a response validator, with CONTRACT.md's errata applied as an overlay.
 
-``tests/openai_spec/openai-messages.openapi.yaml`` (OpenAPI 3.1, a verbatim subset of openai/openai-openapi)
-is the reference; its schema dialect is JSON Schema 2020-12, so responses are checked with ``jsonschema``'s
-Draft 2020-12 validator, the whole document registered as one resource so that its ``#/components/...``
-references resolve. The overlay (``apply_overlay``) tells the validator what the contract's "Errata" section
-says, and nothing else:
+``tests/support/openai_spec/openai-messages.openapi.yaml`` (OpenAPI 3.1, a verbatim subset of
+openai/openai-openapi) is the reference; its schema dialect is JSON Schema 2020-12, so responses are checked
+with ``jsonschema``'s Draft 2020-12 validator, the whole document registered as one resource so that its
+``#/components/...`` references resolve. The overlay (``apply_overlay``) tells the validator what the
+contract's "Errata" section says, and nothing else:
 
 1. ``ListMessagesResponse.first_id`` / ``last_id`` may be null (an empty page).
 2. The limits the spec only states in prose: ``limit`` 1-100; metadata at most 16 pairs, keys 1-64 characters,
@@ -49,7 +49,7 @@ from jsonschema.exceptions import best_match
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-SPEC_DIR = Path(__file__).resolve().parent.parent / "openai_spec"
+SPEC_DIR = Path(__file__).resolve().parent / "openai_spec"
 SPEC_PATH = SPEC_DIR / "openai-messages.openapi.yaml"  # OpenAPI 3.1 (2026-08-21)
 SPEC_30_PATH = SPEC_DIR / "openai-messages.openapi-3.0.yaml"  # OpenAPI 3.0 (2025-04-29), for 3.0-only tools
 

@@ -1,0 +1,23 @@
+"""Live tests: the local server (``make serve``'s) over loopback HTTP, driven by curl-like calls and by the
+real clients (the openai and portkey-ai SDKs, the Node SDK, Portkey's gateway). Marker: ``live``
+(``pytest -m live``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if HERE in item.path.parents:
+            item.add_marker(pytest.mark.live)
+
+
+@pytest.fixture(autouse=True)
+def _aws_environment() -> None:
+    """Replaces the root conftest's: the server's functions read the environment the server set up, which a
+    per-test one would overwrite."""
