@@ -53,6 +53,22 @@ build: $(TOOLS)/bin/.installed $(BIN)/.installed ## sam build for arm64 / python
 	PATH="$$(dirname "$$py313"):$$PATH" $(TOOLS)/bin/sam build --template template.yaml && \
 	$(BIN)/python scripts/check_build.py .aws-sam/build
 
+# Deploying: `sam build` as `make build` runs it, then `sam deploy` with samconfig.toml's CONFIG_ENV (default
+# or prod), which asks nothing. The region and credentials are the user's AWS configuration: the us-east-1
+# set above for the offline checks is dropped unless AWS_DEFAULT_REGION came from the environment.
+.PHONY: deploy delete
+CONFIG_ENV ?= default
+USER_REGION := $(if $(filter file,$(origin AWS_DEFAULT_REGION)),env -u AWS_DEFAULT_REGION)
+
+deploy: ## sam build, then sam deploy of CONFIG_ENV's stack (samconfig.toml), with no prompt
+	rm -f .aws-sam/build/template.yaml
+	$(MAKE) build
+	@test -f .aws-sam/build/template.yaml || { echo "deploy: nothing was built (sam build needs Python 3.13)"; exit 1; }
+	$(USER_REGION) $(TOOLS)/bin/sam deploy --config-env $(CONFIG_ENV)
+
+delete: $(TOOLS)/bin/.installed ## sam delete of CONFIG_ENV's stack, after a confirmation; the table stays
+	$(USER_REGION) $(TOOLS)/bin/sam delete --config-env $(CONFIG_ENV)
+
 # On as many workers as the machine has cores (pytest-xdist), with bytecode written even where the shell asks
 # for none (PYTHONDONTWRITEBYTECODE): compiling every module again in every worker costs more than the tests.
 # The Node packages the tests drive (the openai Node SDK; Portkey's gateway), pinned by their lock files and

@@ -85,11 +85,14 @@ def functions(tmpl: Mapping[str, Any] | None = None) -> dict[str, dict[str, Any]
 
 def function_properties(name: str, tmpl: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """A function's properties with the template's Globals/Function applied, as SAM merges them:
-    the function's own values win; maps (Environment.Variables) merge key by key; lists are joined."""
+    the function's own values win; maps (Environment.Variables) merge key by key; lists are joined. Then,
+    as CloudFormation deploys them with the parameters' defaults (what the local server runs), each
+    ``Fn::If`` is settled and what comes to ``AWS::NoValue`` is left out (see ``settle``)."""
     source = template() if tmpl is None else tmpl
     globals_ = dict(source.get("Globals", {}).get("Function", {}))
     own = functions(source)[name].get("Properties", {})
-    return _merge(globals_, own)
+    settled: dict[str, Any] = settle(_merge(globals_, own), conditions(source))
+    return settled
 
 
 def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -180,6 +183,50 @@ def with_conditions(tmpl: Mapping[str, Any], names: Mapping[str, str]) -> dict[s
 
     for name, expression in conditions.items():
         result[f"Condition:{name}"] = "true" if evaluate(expression) else "false"
+    return result
+
+
+def conditions(tmpl: Mapping[str, Any], parameters: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The names that decide a template's conditions: its parameters (their defaults, overridden by
+    ``parameters``) and each condition's value, as ``with_conditions`` gives them."""
+    unknown = set(parameters or {}) - set(tmpl.get("Parameters", {}))
+    if unknown:
+        raise TemplateError(f"no such parameters: {sorted(unknown)}")
+    return with_conditions(tmpl, {**parameter_defaults(tmpl), **(parameters or {})})
+
+
+NO_VALUE = {"Ref": "AWS::NoValue"}
+
+
+def settle(value: Any, names: Mapping[str, str]) -> Any:
+    """``value`` as CloudFormation deploys it: each ``Fn::If`` replaced by the branch its condition chooses
+    (``names`` holds the conditions, see ``conditions``), and ``AWS::NoValue`` left out of maps and lists.
+    Every other intrinsic (Ref, Sub, ...) is kept as it is."""
+    if isinstance(value, Mapping):
+        if len(value) == 1 and "Fn::If" in value:
+            condition, when_true, when_false = value["Fn::If"]
+            chosen = when_true if _name(f"Condition:{condition}", names) == "true" else when_false
+            return settle(chosen, names)
+        mapping = {key: settle(item, names) for key, item in value.items()}
+        return {key: item for key, item in mapping.items() if item != NO_VALUE}
+    if isinstance(value, list):
+        return [item for item in (settle(entry, names) for entry in value) if item != NO_VALUE]
+    return value
+
+
+def deployed(
+    parameters: Mapping[str, str] | None = None, tmpl: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The template as CloudFormation would deploy it with ``parameters`` (the others at their defaults):
+    resources whose ``Condition`` is false left out, and everything else settled (see ``settle``)."""
+    source = template() if tmpl is None else tmpl
+    names = conditions(source, parameters)
+    kept = {
+        name: resource
+        for name, resource in source.get("Resources", {}).items()
+        if "Condition" not in resource or _name(f"Condition:{resource['Condition']}", names) == "true"
+    }
+    result: dict[str, Any] = settle({**source, "Resources": kept}, names)
     return result
 
 

@@ -1,12 +1,9 @@
-"""What a request leaves for operators: a structured log line with the request id, EMF metrics, and tracing
-that costs nothing when it is off. Secrets and message content never reach the logs."""
+"""What a request leaves for operators: a structured log line with the request id and EMF metrics. Secrets
+and message content never reach the logs. (Tracing, and that it costs nothing when off: test_deploy.py.)"""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,7 +11,6 @@ import create_message
 import pytest
 
 from tests.support.api_events import TEST_API_KEY, call, http_event
-from tests.support.sam_template import ROOT
 from tests.support.seeding import make_thread
 from threadkit.edge import observability
 
@@ -111,45 +107,3 @@ def test_an_error_is_counted_by_its_status_class_and_logs_no_body(
     assert emf["Errors4xx"] in (1.0, [1.0])
     assert SECRET_TEXT not in output
     assert TEST_API_KEY not in output
-
-
-def _modules_after_a_request(tracing: str) -> list[str]:
-    """The X-Ray modules loaded by a fresh container that answers one request (without a key: no DynamoDB)."""
-    script = (
-        "import sys, json\n"
-        "sys.path[:0] = ['layers/threadkit', 'functions/route_not_found']\n"
-        "import route_not_found\n"
-        "from tests.support.api_events import FakeContext, http_event\n"
-        "event = http_event('GET', '/v1/nowhere', headers={'authorization': None})\n"
-        "answer = route_not_found.lambda_handler(event, FakeContext())\n"
-        "assert answer['statusCode'] == 401, answer\n"
-        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('aws_xray_sdk'))))\n"
-    )
-    env = {
-        **os.environ,
-        "TRACING_ENABLED": tracing,
-        "TABLE_NAME": "messages-table",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "POWERTOOLS_LOG_LEVEL": "CRITICAL",
-        "POWERTOOLS_METRICS_DISABLED": "true",
-        "AWS_XRAY_SDK_ENABLED": "false",
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    loaded: list[str] = json.loads(done.stdout.strip().splitlines()[-1])
-    return loaded
-
-
-def test_tracing_off_never_imports_the_xray_sdk() -> None:
-    assert _modules_after_a_request("false") == []
-
-
-def test_tracing_on_traces_with_the_xray_sdk() -> None:
-    assert "aws_xray_sdk" in _modules_after_a_request("true")

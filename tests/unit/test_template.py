@@ -1,4 +1,8 @@
-"""What template.yaml promises: the functions, their routes, least-privilege IAM and the table's settings."""
+"""What template.yaml promises: the functions, their routes, least-privilege IAM and the table's settings,
+and what each optional parameter adds (nothing, at its default).
+
+``deployed(parameters)`` is the template as CloudFormation deploys it with those parameters: resources whose
+condition is false left out, each ``Fn::If`` settled, ``AWS::NoValue`` removed."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from local.template import TemplateError, conditions, deployed, resolve
 from tests.support.sam_template import ROOT, functions, resources, template
 
 EXPECTED_ROUTES = {
@@ -66,6 +71,7 @@ def _http_events(function: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _actions(function: dict[str, Any]) -> set[str]:
+    """The actions a function's policies allow (the function as ``deployed()``)."""
     found: set[str] = set()
     for policy in function["Properties"].get("Policies", []):
         assert isinstance(policy, dict), "only inline statements, no SAM policy templates"
@@ -100,7 +106,7 @@ def test_each_operation_is_its_own_function_with_one_route_on_the_explicit_http_
 
 
 def test_each_function_may_only_do_what_its_operation_needs_on_the_table() -> None:
-    for name, function in functions().items():
+    for name, function in functions(deployed()).items():
         reads_keys = {"apikeys:GetItem"} if name in EXPECTED_ROUTES else set()
         idempotent = {"idempotency:records"} if name in IDEMPOTENT else set()
         assert _actions(function) == EXPECTED_ACTIONS[name] | reads_keys | idempotent, name
@@ -147,30 +153,30 @@ def test_no_scan_is_granted_or_called_anywhere() -> None:
 
 
 def test_functions_share_runtime_architecture_layer_and_settings_through_globals() -> None:
-    globals_ = template()["Globals"]["Function"]
+    globals_ = deployed()["Globals"]["Function"]
     assert globals_["Runtime"] == "python3.13"
     assert globals_["Architectures"] == ["arm64"]
     assert globals_["Layers"] == [{"Ref": "CoreLayer"}]
     assert globals_["Environment"]["Variables"]["TABLE_NAME"] == {"Ref": "MessagesTable"}
     for function in functions().values():
-        for key in ("Runtime", "Architectures", "Layers"):
+        for key in ("Runtime", "Architectures", "Layers", "Tracing", "ReservedConcurrentExecutions"):
             assert key not in function["Properties"]
 
 
-def test_the_shared_layer_is_built_by_sam_for_python313_arm64() -> None:
+def test_the_shared_layer_is_for_python313_arm64() -> None:
     layer = template()["Resources"]["CoreLayer"]
     assert layer["Type"] == "AWS::Serverless::LayerVersion"
-    assert layer["Metadata"]["BuildMethod"] == "python3.13"
+    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
     assert layer["Metadata"]["BuildArchitecture"] == "arm64"
     assert (ROOT / layer["Properties"]["ContentUri"] / "threadkit" / "__init__.py").is_file()
 
 
 def test_the_table_is_on_demand_recoverable_and_encrypted_with_no_hard_coded_name() -> None:
-    (table,) = resources("AWS::DynamoDB::Table").values()
+    (table,) = resources("AWS::DynamoDB::Table", deployed()).values()
     props = table["Properties"]
     assert props["BillingMode"] == "PAY_PER_REQUEST"
     assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
-    assert props["SSESpecification"] == {"SSEEnabled": True}
+    assert props["SSESpecification"] == {"SSEEnabled": True}  # KMS, with the AWS managed key aws/dynamodb
     assert "TableName" not in props
     assert "LocalSecondaryIndexes" not in props
     (index,) = props["GlobalSecondaryIndexes"]
@@ -213,6 +219,12 @@ def test_the_table_is_protected_from_deletion() -> None:
     assert table["Properties"]["DeletionProtectionEnabled"] is True
 
 
+def test_the_table_outlives_the_stack_and_any_change_that_would_replace_it() -> None:
+    (table,) = resources("AWS::DynamoDB::Table").values()
+    assert table["DeletionPolicy"] == "Retain"
+    assert table["UpdateReplacePolicy"] == "Retain"
+
+
 def test_logs_are_kept_for_the_retention_parameter() -> None:
     groups = resources("AWS::Logs::LogGroup")
     assert set(groups) == {"AccessLogs", "FunctionLogs"}
@@ -229,7 +241,155 @@ def test_alarms_watch_the_5xx_rate_throttles_and_purge_failures() -> None:
     assert alarms["DynamoDBThrottleAlarm"]["Properties"]["MetricName"] == "ThrottledRequests"
 
 
-def test_tracing_is_a_parameter_and_off_by_default() -> None:
-    assert template()["Parameters"]["Tracing"]["Default"] == "Disabled"
-    variables = template()["Globals"]["Function"]["Environment"]["Variables"]
-    assert variables["TRACING_ENABLED"] == {"Fn::If": ["TracingOn", "true", "false"]}
+# --- optional parameters: nothing at their defaults ---------------------------------------------------------
+
+OPTIONAL = {
+    "Tracing": "adot",
+    "CorsAllowedOrigins": "https://app.example.com,https://admin.example.com",
+    "ReservedConcurrency": "25",
+    "TableKmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-4e5f-6789-abcd-ef0123456789",
+}
+KEY_POLICY = {"Ref": "TableKeyPolicy"}
+
+
+def _globals(parameters: dict[str, str] | None = None) -> dict[str, Any]:
+    globals_: dict[str, Any] = deployed(parameters)["Globals"]["Function"]
+    return globals_
+
+
+def test_the_optional_parameters_are_off_by_default() -> None:
+    names = conditions(template())
+    assert names["Condition:TracingOn"] == "false"
+    assert names["Condition:HasCorsOrigins"] == "false"
+    assert names["Condition:HasReservedConcurrency"] == "false"
+    assert names["Condition:HasTableKmsKey"] == "false"
+    for name, value in OPTIONAL.items():
+        assert conditions(template(), {name: value}) != names, name
+
+
+def test_by_default_the_stack_has_no_cors_reserved_concurrency_customer_key_or_tracing() -> None:
+    stack = deployed()
+    assert "CorsConfiguration" not in stack["Resources"]["HttpApi"]["Properties"]
+    assert "ReservedConcurrentExecutions" not in _globals()
+    assert "TableKeyPolicy" not in stack["Resources"]
+    for function in functions(stack).values():
+        assert KEY_POLICY not in function["Properties"]["Policies"]
+    assert _globals()["Tracing"] == "PassThrough"
+    assert _globals()["Layers"] == [{"Ref": "CoreLayer"}]
+    variables = _globals()["Environment"]["Variables"]
+    assert variables["TRACING_ENABLED"] == "false"
+    assert not {"AWS_LAMBDA_EXEC_WRAPPER", "OTEL_SERVICE_NAME"} & set(variables)
+
+
+def test_a_parameter_the_template_does_not_have_is_refused() -> None:
+    with pytest.raises(TemplateError, match="NoSuchParameter"):
+        deployed({"NoSuchParameter": "1"})
+
+
+# --- CorsAllowedOrigins -------------------------------------------------------------------------------------
+
+SDK_HEADERS = {"authorization", "content-type", "openai-beta", "idempotency-key"}
+
+
+def test_cors_allows_the_given_origins_the_apis_methods_and_the_headers_the_sdks_send() -> None:
+    cors = deployed(OPTIONAL)["Resources"]["HttpApi"]["Properties"]["CorsConfiguration"]
+    assert cors["AllowOrigins"] == {"Fn::Split": [",", {"Ref": "CorsAllowedOrigins"}]}
+    methods = {method for method, _, _ in EXPECTED_ROUTES.values()} - {"ANY"}
+    assert set(cors["AllowMethods"]) == methods
+    headers = set(cors["AllowHeaders"])
+    assert headers >= SDK_HEADERS
+    assert "x-portkey-api-key" in headers  # the portkey-ai SDK's key
+    assert {h for h in headers if h.startswith("x-stainless-")} >= {
+        "x-stainless-retry-count",
+        "x-stainless-os",
+    }
+    assert all(h == h.lower() and "*" not in h for h in headers)
+    assert set(cors["ExposeHeaders"]) >= {"x-request-id", "retry-after", "x-should-retry"}
+    assert "AllowCredentials" not in cors
+
+
+@pytest.mark.parametrize(
+    ("origins", "accepted"),
+    [
+        ("", True),
+        ("https://app.example.com", True),
+        ("https://app.example.com,http://localhost:5173", True),
+        ("*", True),
+        ("https://app.example.com, https://admin.example.com", False),
+        ("app.example.com", False),
+        ("https://app.example.com,", False),
+    ],
+)
+def test_cors_origins_are_a_comma_separated_list_without_spaces(origins: str, accepted: bool) -> None:
+    pattern = template()["Parameters"]["CorsAllowedOrigins"]["AllowedPattern"]
+    assert bool(re.fullmatch(pattern, origins)) is accepted
+
+
+# --- ReservedConcurrency ------------------------------------------------------------------------------------
+
+
+def test_reserved_concurrency_is_unreserved_by_default_and_never_zero_by_default() -> None:
+    parameter = template()["Parameters"]["ReservedConcurrency"]
+    assert parameter["Default"] == -1
+    assert parameter["MinValue"] == -1
+    assert _globals(OPTIONAL)["ReservedConcurrentExecutions"] == {"Ref": "ReservedConcurrency"}
+    assert conditions(template(), {"ReservedConcurrency": "0"})["Condition:HasReservedConcurrency"] == "true"
+
+
+# --- TableKmsKeyArn -----------------------------------------------------------------------------------------
+
+
+def test_a_customer_managed_key_encrypts_the_table_and_every_function_may_use_it() -> None:
+    stack = deployed(OPTIONAL)
+    (table,) = resources("AWS::DynamoDB::Table", stack).values()
+    assert table["Properties"]["SSESpecification"] == {
+        "SSEEnabled": True,
+        "SSEType": "KMS",
+        "KMSMasterKeyId": {"Ref": "TableKmsKeyArn"},
+    }
+    (statement,) = stack["Resources"]["TableKeyPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert set(statement["Action"]) == {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}
+    assert statement["Resource"] == {"Ref": "TableKmsKeyArn"}
+    for name, function in functions(stack).items():
+        assert KEY_POLICY in function["Properties"]["Policies"], name
+
+
+def test_the_key_parameter_takes_a_kms_key_arn_or_nothing() -> None:
+    pattern = template()["Parameters"]["TableKmsKeyArn"]["AllowedPattern"]
+    assert re.fullmatch(pattern, "")
+    assert re.fullmatch(pattern, OPTIONAL["TableKmsKeyArn"])
+    assert not re.fullmatch(pattern, "alias/aws/dynamodb")
+
+
+# --- Tracing ------------------------------------------------------------------------------------------------
+
+
+def test_tracing_is_off_by_default() -> None:
+    parameter = template()["Parameters"]["Tracing"]
+    assert parameter["Default"] == "off"
+    assert parameter["AllowedValues"] == ["off", "adot"]
+
+
+def test_adot_tracing_adds_the_otel_layer_its_wrapper_and_active_tracing() -> None:
+    globals_ = _globals({"Tracing": "adot"})
+    adot, core = globals_["Layers"]
+    assert core == {"Ref": "CoreLayer"}  # last, so that its pinned packages win in /opt
+    names = {**conditions(template(), {"Tracing": "adot"}), "AWS::Region": "eu-west-1"}
+    assert resolve(adot, names) == (
+        "arn:aws:lambda:eu-west-1:901920570463:layer:aws-otel-python-arm64-ver-1-32-0:2"
+    )
+    variables = globals_["Environment"]["Variables"]
+    assert variables["AWS_LAMBDA_EXEC_WRAPPER"] == "/opt/otel-instrument"
+    assert variables["OTEL_SERVICE_NAME"] == "messages-api"
+    assert variables["TRACING_ENABLED"] == "true"
+    # Active tracing: sampled trace ids for the layer, and SAM grants X-Ray write access to each role.
+    assert globals_["Tracing"] == "Active"
+
+
+def test_the_adot_layer_is_a_parameter_of_awss_arm64_python_layer_in_the_stacks_region() -> None:
+    parameter = template()["Parameters"]["AdotLayer"]
+    assert re.fullmatch(r"901920570463:layer:aws-otel-python-arm64-ver-\d+-\d+-\d+:\d+", parameter["Default"])
+    assert re.fullmatch(parameter["AllowedPattern"], parameter["Default"])
+    assert re.fullmatch(parameter["AllowedPattern"], "615299751070:layer:AWSOpenTelemetryDistroPython:29")
+    assert not re.fullmatch(parameter["AllowedPattern"], "arn:aws:lambda:us-east-1:901920570463:layer:x:1")

@@ -1,5 +1,5 @@
 """What a request leaves behind for operators: one structured log line, CloudWatch metrics in embedded
-format, and (only when switched on) an X-Ray trace.
+format, and (only when switched on) a trace.
 
 * Logs: Powertools' JSON logger, with the API Gateway request id as correlation id (the same id the client
   gets as ``x-request-id``). A request's line holds its route, status, latency and tenant: never a key, a
@@ -8,11 +8,16 @@ format, and (only when switched on) an X-Ray trace.
   key): ``Requests``, ``Errors4xx``, ``Errors5xx``, ``DynamoDBThrottles`` (requests answered 429 because
   DynamoDB kept throttling) and ``Latency``. Each invocation flushes its own (nothing is shared between
   functions or threads).
-* Tracing costs nothing when it is off: the X-Ray SDK is imported only when ``TRACING_ENABLED`` is ``true``.
+* Traces (template parameter ``Tracing=adot``, which sets ``TRACING_ENABLED``) are OpenTelemetry's, from the
+  AWS Distro for OpenTelemetry (ADOT) layer: its wrapper instruments the function from outside (the
+  invocation's span, each DynamoDB call) and its collector sends the spans to X-Ray. Here, each request gets
+  one span more, named after its route, through the OpenTelemetry API that the layer brings. When tracing is
+  off, OpenTelemetry is not imported and no tracer is made; the X-Ray SDK is used nowhere.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -46,19 +51,19 @@ def tracing_enabled() -> bool:
 
 @cache
 def _tracer() -> Any:
-    """Powertools' Tracer (imports the X-Ray SDK, patches botocore); None when the SDK is not deployed."""
+    """OpenTelemetry's tracer, from the ADOT layer (imported by name: the package comes with the layer, not
+    with this project); None when the layer is not there."""
     try:
-        from aws_lambda_powertools import Tracer
-
-        return Tracer()
+        trace = importlib.import_module("opentelemetry.trace")
     except ImportError:
-        logger.warning("TRACING_ENABLED is true but aws-xray-sdk is not in the layer: not tracing")
+        logger.warning("TRACING_ENABLED is true but OpenTelemetry is not there (no ADOT layer): not tracing")
         return None
+    return trace.get_tracer("threadkit")
 
 
 @contextmanager
 def traced(operation: str) -> Iterator[None]:
-    """A subsegment around the request when tracing is on; nothing at all when it is off."""
+    """A span around the request, named after its route, when tracing is on; nothing at all when it is off."""
     if not tracing_enabled():
         yield
         return
@@ -66,6 +71,7 @@ def traced(operation: str) -> Iterator[None]:
     if tracer is None:
         yield
         return
-    with tracer.provider.in_subsegment(f"## {operation}") as subsegment:
-        subsegment.put_annotation(key="operation", value=operation)
+    method, _, route = operation.partition(" ")
+    attributes = {"http.request.method": method, "http.route": route} if route else {}
+    with tracer.start_as_current_span(operation, attributes=attributes):
         yield
