@@ -4,9 +4,12 @@ real clients (the openai and portkey-ai SDKs, the Node SDK, Portkey's gateway). 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.support.spec import ResponseRecorder
 
 HERE = Path(__file__).parent
 
@@ -21,3 +24,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def _aws_environment() -> None:
     """Replaces the root conftest's: the server's functions read the environment the server set up, which a
     per-test one would overwrite."""
+
+
+@pytest.fixture
+def recorder() -> Iterator[ResponseRecorder]:
+    """Validates every response the test's SDK client receives against the spec; at the end, all must have
+    been valid."""
+    recorder = ResponseRecorder()
+    yield recorder
+    recorder.assert_clean()

@@ -28,21 +28,13 @@ from openai.types.beta.threads import (
 )
 
 from tests.support.api import assert_message, message_not_found, text_part, thread_not_found
-from tests.support.live import LIVE_API_KEY
+from tests.support.live import LIVE_API_KEY, MISSING, NEVER_MINTED, UNKNOWN_THREAD, last_body, new_thread
+from tests.support.live import assert_thread as assert_thread_object
 from tests.support.spec import ResponseRecorder
 
 pytestmark = pytest.mark.filterwarnings("ignore:The Assistants API is deprecated:DeprecationWarning")
 
 MANY = 250  # messages in the paging thread
-MISSING = "msg_0AbCdEfGhIjKlMnOpQrStUvW"
-UNKNOWN_THREAD = "thread_0AbCdEfGhIjKlMnOpQrStUvW"  # well-formed, never created
-NEVER_MINTED = "thread_abc"  # begins with thread_, but no id this API could mint
-THREAD_KEYS = {"id", "object", "created_at", "metadata", "tool_resources"}
-
-
-def new_thread(client: OpenAI) -> str:
-    """A thread made by the API, through the SDK under test."""
-    return client.beta.threads.create().id
 
 
 def make_client(base_url: str, recorder: ResponseRecorder) -> OpenAI:
@@ -53,14 +45,6 @@ def make_client(base_url: str, recorder: ResponseRecorder) -> OpenAI:
         timeout=30.0,
         http_client=openai.DefaultHttpxClient(event_hooks=recorder.httpx_hooks()),
     )
-
-
-@pytest.fixture
-def recorder() -> Iterator[ResponseRecorder]:
-    """Validates every response of the test's client; at the end, all must have been valid."""
-    recorder = ResponseRecorder()
-    yield recorder
-    recorder.assert_clean()
 
 
 @pytest.fixture
@@ -88,15 +72,6 @@ def paging_thread(live_api: str) -> tuple[str, list[str]]:
     recorder.assert_clean(at_least=MANY + 1)
     assert len(set(ids)) == MANY
     return thread, ids
-
-
-def last_body(recorder: ResponseRecorder) -> Any:
-    return recorder.exchanges[-1].body
-
-
-def is_thread_id(value: Any) -> bool:
-    body = value[7:] if isinstance(value, str) else ""
-    return value.startswith("thread_") and len(body) == 24 and body.isascii() and body.isalnum()
 
 
 # --- create -------------------------------------------------------------------------------------------------
@@ -469,20 +444,8 @@ def test_retrieve_and_delete_check_the_message_prefix(client: OpenAI, thread: st
 
 def assert_thread(body: Any, thread: Thread, **expected: Any) -> None:
     """``body`` (the raw answer) is exactly the thread object, and ``thread`` (the SDK's) agrees with it."""
-    assert isinstance(body, dict)
-    assert set(body) == THREAD_KEYS
-    assert is_thread_id(body["id"])
-    assert isinstance(body["created_at"], int)
-    assert body == {
-        "id": body["id"],
-        "object": "thread",
-        "created_at": body["created_at"],
-        "metadata": expected.get("metadata", {}),
-        "tool_resources": expected.get("tool_resources", {}),
-    }
     assert isinstance(thread, Thread)
-    assert (thread.id, thread.object, thread.created_at) == (body["id"], "thread", body["created_at"])
-    assert thread.metadata == body["metadata"]
+    assert_thread_object(body, thread, **expected)
 
 
 def assert_thread_is_gone(client: OpenAI, thread_id: str, message_id: str) -> None:

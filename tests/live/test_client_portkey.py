@@ -30,15 +30,13 @@ from portkey_ai.api_resources.types.thread_message_type import (
 from portkey_ai.api_resources.types.thread_type import Thread, ThreadDeleted
 
 from tests.support.api import assert_message, message_not_found, text_part, thread_not_found
-from tests.support.live import LIVE_API_KEY
+from tests.support.live import LIVE_API_KEY, MISSING, NEVER_MINTED, UNKNOWN_THREAD, last_body, new_thread
+from tests.support.live import assert_thread as assert_thread_object
 from tests.support.spec import ResponseRecorder
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 MANY = 150  # messages in the paging thread
-MISSING = "msg_0AbCdEfGhIjKlMnOpQrStUvW"
-UNKNOWN_THREAD = "thread_0AbCdEfGhIjKlMnOpQrStUvW"  # well-formed, never created
-NEVER_MINTED = "thread_abc"  # begins with thread_, but no id this API could mint
 PORTKEY_KEY = LIVE_API_KEY
 VIRTUAL_KEY = "openai-local-test"
 
@@ -50,13 +48,6 @@ def _no_portkey_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-def new_thread(portkey: Portkey) -> str:
-    """A thread made by the API, through the SDK under test."""
-    thread = portkey.beta.threads.create()
-    assert thread.id
-    return thread.id
-
-
 def make_portkey(base_url: str, recorder: ResponseRecorder, **options: Any) -> Portkey:
     return Portkey(
         api_key=PORTKEY_KEY,
@@ -65,13 +56,6 @@ def make_portkey(base_url: str, recorder: ResponseRecorder, **options: Any) -> P
         http_client=httpx.Client(event_hooks=recorder.httpx_hooks(), timeout=30.0),
         **options,
     )
-
-
-@pytest.fixture
-def recorder() -> Iterator[ResponseRecorder]:
-    recorder = ResponseRecorder()
-    yield recorder
-    recorder.assert_clean()
 
 
 @pytest.fixture
@@ -99,10 +83,6 @@ def paging_thread(live_api: str) -> tuple[str, list[str]]:
     recorder.assert_clean(at_least=MANY + 1)
     assert len(set(ids)) == MANY
     return thread, ids
-
-
-def last_body(recorder: ResponseRecorder) -> Any:
-    return recorder.exchanges[-1].body
 
 
 def ids_of(page: MessageList) -> list[str]:
@@ -361,23 +341,9 @@ def test_retrieve_and_delete_in_another_thread_are_not_found(portkey: Portkey, t
 
 
 def assert_thread(body: Any, thread: Thread, **expected: Any) -> None:
-    """``body`` (the raw answer) is exactly the thread object, and ``thread`` (Portkey's) agrees with it."""
-    assert isinstance(body, dict)
-    assert set(body) == {"id", "object", "created_at", "metadata", "tool_resources"}
-    assert isinstance(body["id"], str)
-    assert body["id"].startswith("thread_")
-    assert len(body["id"]) == len("thread_") + 24
-    assert isinstance(body["created_at"], int)
-    assert body == {
-        "id": body["id"],
-        "object": "thread",
-        "created_at": body["created_at"],
-        "metadata": expected.get("metadata", {}),
-        "tool_resources": expected.get("tool_resources", {}),
-    }
+    """``body`` (the raw answer) is exactly the thread object, and ``thread`` (the SDK's) agrees with it."""
     assert isinstance(thread, Thread)
-    assert (thread.id, thread.object, thread.created_at) == (body["id"], "thread", body["created_at"])
-    assert thread.metadata == body["metadata"]
+    assert_thread_object(body, thread, **expected)
 
 
 def assert_thread_is_gone(portkey: Portkey, thread_id: str, message_id: str) -> None:

@@ -37,7 +37,7 @@ from portkey_ai._vendor import openai as vendored_openai
 from local.gateway import Answer, Request
 from local.serve import LocalServer
 from tests.support.api import assert_message, message_not_found, text_part, thread_not_found
-from tests.support.live import LIVE_API_KEY, call
+from tests.support.live import LIVE_API_KEY, MISSING, call, last_body, new_thread
 from tests.support.sam_template import SUPPORT
 from tests.support.spec import ResponseRecorder
 
@@ -48,15 +48,7 @@ GATEWAY_VERSION = "1.15.2"
 NODE_SERVER_VERSION = "1.14.1"
 READY_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
-MISSING = "msg_0AbCdEfGhIjKlMnOpQrStUvW"
 BEARER = {"Authorization": f"Bearer {LIVE_API_KEY}"}
-
-
-def new_thread(client: Portkey | openai.OpenAI) -> str:
-    """A thread made by the API, through the gateway, with the SDK under test."""
-    thread_id = client.beta.threads.create().id
-    assert thread_id
-    return thread_id
 
 
 # --- the gateway process ------------------------------------------------------------------------------------
@@ -174,13 +166,6 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
 
 
 @pytest.fixture
-def recorder() -> Iterator[ResponseRecorder]:
-    recorder = ResponseRecorder()
-    yield recorder
-    recorder.assert_clean()
-
-
-@pytest.fixture
 def portkey(gateway: Gateway, live_api: str, recorder: ResponseRecorder) -> Iterator[Portkey]:
     """The portkey-ai SDK in its custom-host form, pointed at the gateway."""
     with closing(
@@ -232,10 +217,6 @@ def arrivals(live_server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> list[
 
 def header(request: Request, name: str) -> list[str]:
     return [value for key, value in request.headers if key.lower() == name]
-
-
-def last_body(recorder: ResponseRecorder) -> Any:
-    return recorder.exchanges[-1].body
 
 
 # --- the process --------------------------------------------------------------------------------------------

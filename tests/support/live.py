@@ -1,8 +1,9 @@
 """The local server, live: the real HTTP server in this process on a free port, and a plain HTTP client.
 
-``live_api`` (session scope) is the base URL of a server with the embedded moto store, ending in ``/v1``.
-A test module that uses it imports the fixtures and overrides conftest's autouse ``_aws_environment``: the
-server's functions read the process environment that the server set up, which that fixture would change.
+``live_api`` (session scope) is the base URL of a server on the embedded DynamoDB, ending in ``/v1``. The
+live tier's conftest replaces the root's autouse ``_aws_environment``: the server's functions read the
+process environment that the server set up, which that fixture would change. The SDK tests share the ids
+and helpers below.
 """
 
 from __future__ import annotations
@@ -20,8 +21,13 @@ from urllib.parse import urlsplit
 import pytest
 
 from local.serve import LocalServer
+from tests.support.seeding import is_thread_id
+from tests.support.spec import ResponseRecorder
 
-READY_TIMEOUT = 15.0
+READY_TIMEOUT = 120.0  # a bound for a busy machine; readiness is polled, so a quiet one waits far less
+MISSING = "msg_0AbCdEfGhIjKlMnOpQrStUvW"  # a well-formed message id that was never created
+UNKNOWN_THREAD = "thread_0AbCdEfGhIjKlMnOpQrStUvW"  # well-formed, never created
+NEVER_MINTED = "thread_abc"  # begins with thread_, but no id this API could mint
 # The live server's keys: tenant "live" for most tests, "other" for isolation tests.
 LIVE_API_KEY = "sk-live-tests-0000000000000000000000000000"
 OTHER_API_KEY = "sk-live-tests-other-00000000000000000000000"
@@ -152,3 +158,36 @@ def live_api(request: pytest.FixtureRequest) -> Iterator[str]:
 def live_server(request: pytest.FixtureRequest, live_api: str) -> LocalServer:
     """The server behind ``live_api`` (its store, routes and functions)."""
     return request.config.stash[_SERVER]
+
+
+def new_thread(client: Any) -> str:
+    """A thread made by the API through the SDK under test (openai's or portkey-ai's ``beta.threads``)."""
+    thread_id: str = client.beta.threads.create().id
+    assert thread_id
+    return thread_id
+
+
+def last_body(recorder: ResponseRecorder) -> Any:
+    """The body of the last response the SDK under test received."""
+    return recorder.exchanges[-1].body
+
+
+THREAD_KEYS = {"id", "object", "created_at", "metadata", "tool_resources"}
+
+
+def assert_thread(body: Any, thread: Any, **expected: Any) -> None:
+    """``body`` (the raw answer) is exactly the thread object with the ``expected`` metadata and tool
+    resources, and ``thread`` (the SDK's parsed object) agrees with it."""
+    assert isinstance(body, dict)
+    assert set(body) == THREAD_KEYS
+    assert is_thread_id(body["id"]), body["id"]
+    assert isinstance(body["created_at"], int)
+    assert body == {
+        "id": body["id"],
+        "object": "thread",
+        "created_at": body["created_at"],
+        "metadata": expected.get("metadata", {}),
+        "tool_resources": expected.get("tool_resources", {}),
+    }
+    assert (thread.id, thread.object, thread.created_at) == (body["id"], "thread", body["created_at"])
+    assert thread.metadata == body["metadata"]
