@@ -1,4 +1,7 @@
-"""CONTRACT.md, "List" and its error rows: GET /v1/threads/{thread_id}/messages."""
+"""docs/contract.md, "List messages" and "Paging": GET /v1/threads/{thread_id}/messages, the pages it answers.
+
+Its error rows (queries, cursors, ids, a missing thread) are in the contract table,
+``tests/support/contract_rows.py``, which tests/handlers/test_contract.py sends."""
 
 from __future__ import annotations
 
@@ -12,25 +15,17 @@ from tests.support.api import (
     OTHER_THREAD,
     THREAD,
     UNKNOWN_MESSAGE,
-    assert_error,
     assert_list_page,
     create_text,
-    error,
     list_event,
     send_list,
-    thread_not_found,
 )
-from tests.support.api_events import TEST_TENANT
-from tests.support.moto_table import TABLE_NAME
 from tests.support.seeding import (
-    MISSING_THREAD_KINDS,
+    make_message,
     make_thread,
-    missing_thread,
     thread,  # noqa: F401 - fixture
 )
-from threadkit import storage
 from threadkit.contract import ids
-from threadkit.storage import schema
 
 LOWEST = "msg_" + "0" * 24
 HIGHEST = "msg_" + "z" * 24
@@ -119,46 +114,6 @@ def test_list_sees_every_create_that_has_returned() -> None:
 
         assert_list_page(answer, seen, has_more=False)
         assert answer.body["data"][0] == created
-
-
-@pytest.mark.parametrize("kind", MISSING_THREAD_KINDS)
-@pytest.mark.parametrize(
-    "query",
-    [
-        {},
-        {"order": "asc", "limit": "100"},
-        {"after": UNKNOWN_MESSAGE, "before": HIGHEST},
-        {"run_id": "run_abc"},
-    ],
-    ids=["no-query", "asc-100", "cursors", "run_id"],
-)
-def test_list_of_a_thread_that_does_not_exist_is_404_and_writes_nothing(
-    table: Any, kind: str, query: dict[str, str]
-) -> None:
-    thread_id = missing_thread(kind)
-    items = table.scan(TableName=TABLE_NAME, ConsistentRead=True)["Items"]
-
-    answer = send_list(list_event(thread_id, **query))
-
-    assert_error(answer, 404, thread_not_found(thread_id))
-    assert table.scan(TableName=TABLE_NAME, ConsistentRead=True)["Items"] == items
-
-
-@pytest.mark.usefixtures("table")
-def test_list_of_a_thread_that_exists_only_for_another_tenant_is_404() -> None:
-    make_thread(THREAD, tenant="another-tenant")
-
-    answer = send_list(list_event())
-
-    assert_error(answer, 404, thread_not_found(THREAD))
-
-
-@pytest.mark.usefixtures("no_dynamodb")
-@pytest.mark.parametrize("thread_id", ["thread_", "thread_abc", "thread_" + "a" * 25, "thread_" + "é" * 24])
-def test_list_of_a_thread_id_this_api_never_minted_is_404_without_a_request(thread_id: str) -> None:
-    answer = send_list(list_event(thread_id))
-
-    assert_error(answer, 404, thread_not_found(thread_id))
 
 
 # --- cursors ------------------------------------------------------------------------------------------------
@@ -323,51 +278,13 @@ def test_list_with_cursor_on_empty_thread_is_empty_page() -> None:
     assert_list_page(answer, [], has_more=False)
 
 
-@pytest.mark.usefixtures("no_dynamodb")
-@pytest.mark.parametrize("param", ["after", "before"])
-@pytest.mark.parametrize(
-    "value",
-    [
-        "bad",
-        "msg_short",
-        "msg_" + "a" * 25,
-        "msg_" + "-" * 24,
-        "msg_" + "é" * 24,
-        "MSG_" + "a" * 24,
-        "thread_abc123DEF456ghi789JKL012",
-    ],
-)
-def test_list_with_malformed_cursor_is_400_naming_it(param: str, value: str) -> None:
-    answer = send_list(list_event(**{param: value}))
-
-    assert_error(
-        answer,
-        400,
-        error(
-            f"Invalid '{param}': '{value}'. Expected a message ID: 'msg_' followed by 24 letters or digits.",
-            param=param,
-            code="invalid_value",
-        ),
-    )
-
-
 # --- run_id -------------------------------------------------------------------------------------------------
 
 
 def _seed_run_message(run_id: str) -> str:
-    message_id, created_at = ids.default_factory.new(ids.MESSAGE_PREFIX)
-    record = schema.MessageRecord(
-        id=message_id,
-        thread_id=THREAD,
-        created_at=created_at,
-        role="assistant",
-        content=[{"type": "text", "text": {"value": "from a run", "annotations": []}}],
-        assistant_id="asst_abc123",
-        run_id=run_id,
-        completed_at=created_at,
+    return make_message(
+        THREAD, text="from a run", role="assistant", assistant_id="asst_abc123", run_id=run_id
     )
-    storage.message_store().add(TEST_TENANT, record)
-    return message_id
 
 
 @pytest.mark.usefixtures("thread")
@@ -394,118 +311,3 @@ def test_list_by_run_id_skips_messages_made_through_the_api() -> None:
     answer = send_list(list_event(run_id="run_abc123"))
 
     assert_list_page(answer, [], has_more=False)
-
-
-# --- errors -------------------------------------------------------------------------------------------------
-
-
-@pytest.mark.usefixtures("no_dynamodb")
-@pytest.mark.parametrize(
-    ("query", "expected"),
-    [
-        pytest.param(
-            {"limit": "0"},
-            error(
-                "Invalid 'limit': integer below minimum value. Expected a value >= 1, but got 0 instead.",
-                param="limit",
-                code="integer_below_min_value",
-            ),
-            id="limit-0",
-        ),
-        pytest.param(
-            {"limit": "-1"},
-            error(
-                "Invalid 'limit': integer below minimum value. Expected a value >= 1, but got -1 instead.",
-                param="limit",
-                code="integer_below_min_value",
-            ),
-            id="limit-negative",
-        ),
-        pytest.param(
-            {"limit": "101"},
-            error(
-                "Invalid 'limit': integer above maximum value. Expected a value <= 100, but got 101 instead.",
-                param="limit",
-                code="integer_above_max_value",
-            ),
-            id="limit-101",
-        ),
-        pytest.param(
-            {"limit": "abc"},
-            error(
-                "Invalid type for 'limit': expected an integer, but got a string instead.",
-                param="limit",
-                code="invalid_type",
-            ),
-            id="limit-abc",
-        ),
-        pytest.param(
-            {"limit": "1.5"},
-            error(
-                "Invalid type for 'limit': expected an integer, but got a string instead.",
-                param="limit",
-                code="invalid_type",
-            ),
-            id="limit-decimal",
-        ),
-        *[
-            pytest.param(
-                {"limit": spelling},
-                error(
-                    "Invalid type for 'limit': expected an integer, but got a string instead.",
-                    param="limit",
-                    code="invalid_type",
-                ),
-                id=f"limit-spelled-{name}",
-            )
-            # Integers are plain decimal digits, as OpenAI read them (pydantic alone would take these).
-            for name, spelling in [
-                ("one-point-zero", "1.0"),
-                ("underscore", "10_0"),
-                ("plus-sign", "+1"),
-                ("leading-space", " 1"),
-                ("exponent", "1e1"),
-            ]
-        ],
-        pytest.param(
-            {"order": "foo"},
-            error(
-                "Invalid value: 'foo'. Supported values are: 'asc' and 'desc'.",
-                param="order",
-                code="invalid_value",
-            ),
-            id="order-foo",
-        ),
-        pytest.param(
-            {"order": "ASC"},
-            error(
-                "Invalid value: 'ASC'. Supported values are: 'asc' and 'desc'.",
-                param="order",
-                code="invalid_value",
-            ),
-            id="order-upper-case",
-        ),
-    ],
-)
-def test_list_with_invalid_query_is_400_with_openai_error(
-    query: dict[str, str], expected: dict[str, Any]
-) -> None:
-    answer = send_list(list_event(**query))
-
-    assert_error(answer, 400, expected)
-
-
-@pytest.mark.usefixtures("no_dynamodb")
-@pytest.mark.parametrize("thread_id", ["thr_abc", "abc", "messages"])
-def test_list_in_thread_id_without_thread_prefix_is_400_invalid_value(thread_id: str) -> None:
-    answer = send_list(list_event(thread_id))
-
-    assert_error(
-        answer,
-        400,
-        error(
-            f"Invalid 'thread_id': '{thread_id}'. Expected an ID that begins with 'thread'.",
-            param="thread_id",
-            code="invalid_value",
-        ),
-    )

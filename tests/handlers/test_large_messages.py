@@ -1,12 +1,12 @@
 """The largest messages: stored whole and returned byte for byte, or refused with a 400 naming the limit.
 
-CONTRACT.md, "Create": every request that passes validation is stored and comes back exactly as sent, whatever
-its size; if the store cannot hold it, the answer is a 400 that names the limit, never a 5xx. A DynamoDB item
-holds 400 KB, and the largest legal text alone is 1 MB of UTF-8 (256,000 four-byte characters): the store
-keeps content and attachments that do not fit as JSON zlib-compressed (``schema.stored_content``). These tests
-drive the functions with the largest legal requests of both kinds, compressible (stored whole) and random
-(refused), and check the stored items by the store's own size accounting, which is exact and independent of
-moto's item limit (405,000 bytes) and of DynamoDB's (409,600).
+docs/contract.md, "Create message" and "Size limits": every request that passes validation is stored and
+comes back exactly as sent, whatever its size; if the store cannot hold it, the answer is a 400 that names the
+limit, never a 5xx. A DynamoDB item holds 400 KB, and the largest legal text alone is 1 MB of UTF-8 (256,000
+four-byte characters): the store keeps content and attachments that do not fit as JSON zlib-compressed
+(``schema.stored_content``). These tests drive the functions with the largest legal requests of both kinds,
+compressible (stored whole) and random (refused), and check the stored items by the store's own size
+accounting, which is exact and independent of moto's item limit (405,000 bytes) and of DynamoDB's (409,600).
 """
 
 from __future__ import annotations

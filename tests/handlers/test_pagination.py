@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
-from typing import Any, Literal
+from typing import Any
 
 import create_message
 import list_messages
@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from tests.support.api_events import TEST_TENANT, call, http_event
 from tests.support.moto_table import recreate
+from tests.support.paging import Order, expected_page
 from tests.support.seeding import make_thread
 from threadkit import storage
 from threadkit.contract import ids
@@ -25,7 +26,6 @@ from threadkit.contract.models import CreateMessageRequest
 from threadkit.domain import messages
 from threadkit.storage import schema
 
-Order = Literal["asc", "desc"]
 FIRST_SECOND = 1_761_861_545
 NS = 1_000_000_000
 LOWEST = ids.lowest(ids.MESSAGE_PREFIX)
@@ -121,27 +121,6 @@ def page_ids(page: dict[str, Any]) -> list[str]:
 
 
 # --- what the contract says a page is -----------------------------------------------------------------------
-
-
-def expected_page(
-    created: list[str], order: Order, limit: int, after: str | None = None, before: str | None = None
-) -> tuple[list[str], bool]:
-    """The page's ids and has_more, from the creation order alone (``created`` is in creation order)."""
-    in_order = created if order == "asc" else created[::-1]
-    rank = {message_id: n for n, message_id in enumerate(created)}
-
-    def past(a: str, b: str) -> bool:
-        """Whether ``a`` comes after ``b`` in ``order``; cursors that are no message compare as ids."""
-        if a in rank and b in rank:
-            return rank[a] > rank[b] if order == "asc" else rank[a] < rank[b]
-        return a > b if order == "asc" else a < b
-
-    candidates = [
-        m for m in in_order if (after is None or past(m, after)) and (before is None or past(before, m))
-    ]
-    if before is not None and after is None:
-        return candidates[-limit:], len(candidates) > limit
-    return candidates[:limit], len(candidates) > limit
 
 
 def check_page(

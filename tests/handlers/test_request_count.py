@@ -19,7 +19,7 @@ import pytest
 from tests.support.api import message_not_found, thread_not_found
 from tests.support.api_events import Answer, call, http_event
 from tests.support.hooks import RequestCounter, listening
-from tests.support.moto_table import TABLE_NAME
+from tests.support.moto_table import scan
 from tests.support.sam_template import ROOT, functions, template
 from tests.support.seeding import item_keys, make_thread, mark_thread_deleted, thread_key
 from threadkit.contract import ids
@@ -66,11 +66,6 @@ def modify(thread_id: str, message_id: str, body: Any) -> Answer:
     return call(modify_message.lambda_handler, event)
 
 
-def scan_table(table: Any) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = table.scan(TableName=TABLE_NAME, ConsistentRead=True)["Items"]
-    return sorted(items, key=lambda item: (item["pk"]["S"], item["sk"]["S"]))
-
-
 @pytest.fixture
 def thread_ids(dynamodb_requests: RequestCounter) -> list[str]:
     """Seven messages in THREAD, made through the create function; the counter starts at zero after."""
@@ -105,14 +100,14 @@ def test_given_a_missing_thread_when_created_in_then_one_transact_write_items_is
     if deleted:
         make_thread(MISSING_THREAD)
         mark_thread_deleted(MISSING_THREAD)
-    before = scan_table(table)
+    before = scan(table)
     dynamodb_requests.reset()
 
     answer = create(MISSING_THREAD, "hello")
 
     assert (answer.status, answer.body) == (404, thread_not_found(MISSING_THREAD))
     assert dynamodb_requests.operations == ["TransactWriteItems"]
-    assert scan_table(table) == before
+    assert scan(table) == before
 
 
 def test_given_an_invalid_create_when_rejected_then_no_request_is_made(
@@ -175,11 +170,11 @@ def test_given_an_empty_thread_when_listed_then_one_get_item_and_exactly_one_que
 def test_given_a_missing_thread_when_listed_then_only_its_get_item_is_made_and_nothing_written(
     table: Any, dynamodb_requests: RequestCounter, query: dict[str, str]
 ) -> None:
-    before = scan_table(table)
+    before = scan(table)
     answer = list_page(MISSING_THREAD, **query)
     assert (answer.status, answer.body) == (404, thread_not_found(MISSING_THREAD))
     assert dynamodb_requests.operations == ["GetItem"]
-    assert scan_table(table) == before
+    assert scan(table) == before
 
 
 def test_given_a_long_walk_when_every_page_is_listed_then_each_page_costs_a_get_item_and_one_query_no_scan(
@@ -252,7 +247,7 @@ def test_given_a_missing_message_when_modified_then_a_get_item_and_one_update_it
     where: str,
 ) -> None:
     make_thread(OTHER_THREAD)
-    before = scan_table(table)
+    before = scan(table)
     dynamodb_requests.reset()
     if where == "unknown-id":
         thread_id, message_id = THREAD, ids.neighbour(thread_ids[3], ids.MESSAGE_PREFIX, +1)
@@ -264,20 +259,20 @@ def test_given_a_missing_message_when_modified_then_a_get_item_and_one_update_it
 
     assert (answer.status, answer.body) == (404, message_not_found(message_id))
     assert dynamodb_requests.operations == ["GetItem", "UpdateItem"]
-    assert scan_table(table) == before
+    assert scan(table) == before
 
 
 @pytest.mark.parametrize("body", [{"metadata": {"k": "v"}}, {"metadata": None}])
 def test_given_a_missing_thread_when_modified_in_then_only_its_get_item_is_made_and_nothing_written(
     table: Any, dynamodb_requests: RequestCounter, thread_ids: list[str], body: dict[str, Any]
 ) -> None:
-    before = scan_table(table)
+    before = scan(table)
 
     answer = modify(MISSING_THREAD, thread_ids[3], body)
 
     assert (answer.status, answer.body) == (404, thread_not_found(MISSING_THREAD))
     assert dynamodb_requests.operations == ["GetItem"]
-    assert scan_table(table) == before
+    assert scan(table) == before
 
 
 def test_given_a_message_id_no_factory_could_mint_when_modified_then_404_after_only_the_threads_read(
@@ -289,7 +284,7 @@ def test_given_a_message_id_no_factory_could_mint_when_modified_then_404_after_o
     answer = modify(THREAD, "msg_abc123", {"metadata": {"k": "v"}})
     assert (answer.status, answer.body) == (404, message_not_found("msg_abc123"))
     assert dynamodb_requests.operations == ["GetItem"]
-    assert item_keys(scan_table(table)) == [thread_key(THREAD)]
+    assert item_keys(scan(table)) == [thread_key(THREAD)]
 
 
 @pytest.mark.parametrize("thread_id", ["thread_abc", "thread_" + "a" * 25])
@@ -305,7 +300,7 @@ def test_given_a_thread_id_no_factory_could_mint_then_404_without_a_request(
         answer = modify(thread_id, "msg_" + "0" * 24, {"metadata": {"k": "v"}})
     assert (answer.status, answer.body) == (404, thread_not_found(thread_id))
     assert dynamodb_requests.operations == []
-    assert scan_table(table) == []
+    assert scan(table) == []
 
 
 # --- no Scan, anywhere --------------------------------------------------------------------------------------
@@ -348,6 +343,9 @@ def test_given_the_template_then_no_policy_allows_scan_or_a_wildcard() -> None:
             # Managed policies on key and idempotency items only: see test_template.
             if policy in ({"Ref": "ApiKeyReadPolicy"}, {"Ref": "IdempotencyRecordsPolicy"}):
                 continue
+            # The table's own KMS key, when one is given: it grants kms actions only.
+            if policy == {"Fn::If": ["HasTableKmsKey", {"Ref": "TableKeyPolicy"}, {"Ref": "AWS::NoValue"}]}:
+                continue
             if "Statement" not in policy:
                 assert set(policy) <= NON_DYNAMODB_POLICY_TEMPLATES, (name, policy)
                 continue
@@ -357,6 +355,8 @@ def test_given_the_template_then_no_policy_allows_scan_or_a_wildcard() -> None:
                     assert action.startswith("dynamodb:"), (name, action)
                     assert "*" not in action, (name, action)
                     assert action != "dynamodb:Scan", name
+    key_statements = declared["Resources"]["TableKeyPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert all(action.startswith("kms:") for s in key_statements for action in s["Action"])
     list_function = declared["Resources"]["ListMessagesFunction"]["Properties"]
     (statement,) = [s for p in list_function["Policies"] if "Statement" in p for s in p["Statement"]]
     assert statement["Action"] == ["dynamodb:GetItem", "dynamodb:Query"]

@@ -14,7 +14,9 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from tests.support.moto_table import TABLE_NAME, recreate
+from tests.support import paging
+from tests.support.moto_table import TABLE_NAME, recreate, scan
+from tests.support.paging import Order
 from tests.support.seeding import item_keys, make_thread, thread_key
 from tests.support.texts import largest_random_text, random_text
 from threadkit.contract import ids
@@ -33,7 +35,6 @@ THREAD = "thread_" + "S" * 24
 OTHER_THREAD = "thread_" + "T" * 24
 SECOND = 1_761_861_545
 NS = 1_000_000_000
-Order = Literal["asc", "desc"]
 
 
 # --- helpers ------------------------------------------------------------------------------------------------
@@ -77,22 +78,7 @@ def expected_page(
     created: list[str], order: Order, limit: int, after: str | None, before: str | None
 ) -> tuple[list[str], bool]:
     """What the contract says a page holds, computed from the ids alone (ids sort in creation order)."""
-    in_order = sorted(created, reverse=order == "desc")
-
-    def past(a: str, b: str) -> bool:
-        return a > b if order == "asc" else a < b
-
-    candidates = [
-        m for m in in_order if (after is None or past(m, after)) and (before is None or past(before, m))
-    ]
-    if before is not None and after is None:
-        return candidates[-limit:], len(candidates) > limit
-    return candidates[:limit], len(candidates) > limit
-
-
-def scan_all(client: Any) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = client.scan(TableName=TABLE_NAME, ConsistentRead=True)["Items"]
-    return sorted(items, key=lambda item: (item["pk"]["S"], item["sk"]["S"]))
+    return paging.expected_page(sorted(created), order, limit, after, before)
 
 
 def key_of(item: dict[str, Any], index: str | None) -> dict[str, Any]:
@@ -470,7 +456,7 @@ def test_given_the_largest_content_and_metadata_with_the_longest_keys_then_the_i
     updated = message_store.set_metadata(tenant, thread_id, record.id, worst_metadata())
 
     assert updated.metadata == worst_metadata()
-    raw, thread_item = scan_all(table)
+    raw, thread_item = scan(table)
     pk = schema.partition_key(tenant, thread_id)
     assert item_keys([raw, thread_item]) == [(pk, record.id), (pk, schema.THREAD_SK)]
     size = schema.item_size(raw)
@@ -490,7 +476,7 @@ def test_given_content_at_the_limit_then_it_is_stored(
     (record,) = make_records(THREAD, [None])
     record = dataclasses.replace(record, content=content_of_size(schema.CONTENT_LIMIT))
     message_store.add(TENANT, record)
-    assert item_keys(scan_all(table)) == [
+    assert item_keys(scan(table)) == [
         (schema.partition_key(TENANT, THREAD), record.id),
         thread_key(THREAD),
     ]
@@ -505,7 +491,7 @@ def test_given_content_over_the_limit_as_json_then_it_is_stored_compressed_and_r
 
     message_store.add(TENANT, record)
 
-    raw, _ = scan_all(table)
+    raw, _ = scan(table)
     assert set(raw["content"]) == {"B"}
     assert raw["attachments"] == {"S": "[]"}
     assert schema.item_size(raw) <= schema.ITEM_SIZE_LIMIT
@@ -517,7 +503,7 @@ def test_given_content_over_the_limit_even_compressed_when_added_then_too_large_
     message_store: MessageStore, thread_store: ThreadStore, table: Any
 ) -> None:
     make_thread(THREAD, thread_store=thread_store)
-    before = scan_all(table)
+    before = scan(table)
     (record,) = make_records(THREAD, [None])
     content = [{"type": "text", "text": {"value": random_text(256_000), "annotations": []}}]
     record = dataclasses.replace(record, content=content)
@@ -526,7 +512,7 @@ def test_given_content_over_the_limit_even_compressed_when_added_then_too_large_
     with pytest.raises(faults.TooLarge) as raised:
         message_store.add(TENANT, record)
     assert (raised.value.size, raised.value.limit) == (size, schema.CONTENT_LIMIT)
-    assert scan_all(table) == before
+    assert scan(table) == before
     assert item_keys(before) == [thread_key(THREAD)]
 
 
@@ -534,7 +520,7 @@ def test_given_attachments_then_they_count_towards_the_content_limit(
     message_store: MessageStore, thread_store: ThreadStore, table: Any
 ) -> None:
     make_thread(THREAD, thread_store=thread_store)
-    before = scan_all(table)
+    before = scan(table)
     (record,) = make_records(THREAD, [None])
     attachments = [{"file_id": f"file-{n}-" + random_text(20, seed=n), "tools": []} for n in range(10)]
     content = [
@@ -544,7 +530,7 @@ def test_given_attachments_then_they_count_towards_the_content_limit(
     assert schema.stored_size(content, []) <= schema.CONTENT_LIMIT < schema.stored_size(content, attachments)
     with pytest.raises(faults.TooLarge):
         message_store.add(TENANT, record)
-    assert scan_all(table) == before
+    assert scan(table) == before
 
 
 # --- set_metadata -------------------------------------------------------------------------------------------
@@ -557,7 +543,7 @@ def test_given_a_missing_message_when_setting_metadata_then_not_found_and_no_ite
     make_thread(OTHER_THREAD, thread_store=thread_store)
     records = make_records(THREAD, [None, None])
     write(message_store, records)
-    before = scan_all(table)
+    before = scan(table)
     missing = ids.neighbour(records[0].id, ids.MESSAGE_PREFIX, +1)
     assert missing is not None
     for thread_id, message_id in [(THREAD, missing), (OTHER_THREAD, records[0].id)]:
@@ -567,7 +553,7 @@ def test_given_a_missing_message_when_setting_metadata_then_not_found_and_no_ite
     # The thread exists for this tenant only.
     with pytest.raises(faults.ThreadMissing):
         message_store.set_metadata("other-tenant", THREAD, records[0].id, {"k": "v"})
-    assert scan_all(table) == before
+    assert scan(table) == before
 
 
 def test_given_a_message_when_setting_metadata_then_it_replaces_the_map_and_none_leaves_it(
@@ -603,7 +589,7 @@ def test_given_a_missing_thread_then_every_message_method_raises_thread_missing_
         thread_store.delete_thread(TENANT, THREAD, at=SECOND)
     elif kind == "other-tenant":
         make_thread(THREAD, tenant="other-tenant", thread_store=thread_store)
-    before = scan_all(table)
+    before = scan(table)
     (record,) = make_records(THREAD, [None])
 
     with pytest.raises(faults.ThreadMissing):
@@ -613,7 +599,7 @@ def test_given_a_missing_thread_then_every_message_method_raises_thread_missing_
     for metadata in [{"k": "v"}, None]:
         with pytest.raises(faults.ThreadMissing):
             message_store.set_metadata(TENANT, THREAD, record.id, metadata)
-    assert scan_all(table) == before
+    assert scan(table) == before
 
 
 # --- errors -------------------------------------------------------------------------------------------------

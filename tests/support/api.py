@@ -167,6 +167,37 @@ def message_not_found(message_id: str) -> dict[str, Any]:
     return error(f"No message found with id '{message_id}'.")
 
 
+def invalid_thread_id(thread_id: str) -> dict[str, Any]:
+    return error(
+        f"Invalid 'thread_id': '{thread_id}'. Expected an ID that begins with 'thread'.",
+        param="thread_id",
+        code="invalid_value",
+    )
+
+
+def invalid_message_id(message_id: str) -> dict[str, Any]:
+    return error(
+        f"Invalid 'message_id': '{message_id}'. Expected an ID that begins with 'msg'.",
+        param="message_id",
+        code="invalid_value",
+    )
+
+
+def invalid_beta(value: str) -> dict[str, Any]:
+    return error(
+        f"Invalid 'OpenAI-Beta' header: '{value}'. This API serves the Assistants v2 API only: "
+        "send 'OpenAI-Beta: assistants=v2', or no 'OpenAI-Beta' header.",
+        code="invalid_beta",
+    )
+
+
+def invalid_url(method: str, path: str) -> dict[str, Any]:
+    return error(f"Invalid URL ({method} {path})")
+
+
+UNAUTHORIZED = error("Incorrect API key provided.", code="invalid_api_key")
+
+
 def assert_error(answer: Answer, status: int, expected: dict[str, Any]) -> None:
     observed = (answer.status, answer.body)
     assert observed == (status, expected), f"observed {observed!r}, expected {(status, expected)!r}"

@@ -58,11 +58,7 @@ def http_event(
             text, encoded = base64.b64encode(raw_body).decode(), True
         else:
             text = raw_body
-    for name, value in (headers or {}).items():
-        if value is None:
-            all_headers.pop(name.lower(), None)
-        else:
-            all_headers[name.lower()] = value
+    edit_headers(all_headers, headers or {})
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": route_key or "$default",
@@ -96,6 +92,17 @@ def http_event(
     if text is not None:
         event["body"] = text
     return event
+
+
+def edit_headers(headers: dict[str, Any], changes: Mapping[str, str | None]) -> dict[str, Any]:
+    """Sets each of ``changes`` in ``headers`` (names in lower case, as the events carry them); a None value
+    removes that header. Returns ``headers``."""
+    for name, value in changes.items():
+        if value is None:
+            headers.pop(name.lower(), None)
+        else:
+            headers[name.lower()] = value
+    return headers
 
 
 @dataclass

@@ -6,6 +6,7 @@ its test ends, or the next test's calls would reach it.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -40,3 +41,13 @@ class RequestCounter:
     @property
     def count(self) -> int:
         return len(self.operations)
+
+
+class RequestLog:
+    """Every DynamoDB request with its parameters (a ``provide-client-params`` listener)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def __call__(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        self.calls.append((model.name, copy.deepcopy(params)))

@@ -16,3 +16,10 @@ def recreate(client: Any) -> None:
     with contextlib.suppress(client.exceptions.ResourceNotFoundException):
         client.delete_table(TableName=TABLE_NAME)
     client.create_table(TableName=TABLE_NAME, **table_definition())
+
+
+def scan(client: Any) -> list[dict[str, Any]]:
+    """Every item of the tests' table (a consistent read), in key order: what a test compares before and after
+    a request that must write nothing."""
+    items: list[dict[str, Any]] = client.scan(TableName=TABLE_NAME, ConsistentRead=True)["Items"]
+    return sorted(items, key=lambda item: (item["pk"]["S"], item["sk"]["S"]))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.support.api_events import Answer, call
+from tests.support.api_events import Answer, call, http_event
 from tests.support.sam_template import ROOT, functions
 
 EVENTS = ROOT / "events"
@@ -34,8 +34,16 @@ class Route:
     def matches(self, method: str, path: str) -> bool:
         if self.path == "$default":
             return False
-        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(self.path))
-        return self.method in (method, "ANY") and re.fullmatch(pattern, path) is not None
+        return self.method in (method, "ANY") and self.parameters(path) is not None
+
+    def parameters(self, path: str) -> dict[str, str] | None:
+        """The path parameters API Gateway gives the function for ``path`` (``{"thread_id": ...}``); None
+        when ``path`` is not this route's."""
+        if self.path == "$default":
+            return None
+        pattern = re.sub(r"\\\{([^/]+?)\\\}", r"(?P<\1>[^/]+)", re.escape(self.path))
+        found = re.fullmatch(pattern, path)
+        return None if found is None else found.groupdict()
 
 
 def routes() -> list[Route]:
@@ -69,6 +77,18 @@ def handler_of(route: Route) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
 
 def load(path: Path) -> dict[str, Any]:
     event: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return event
+
+
+def routed_event(method: str, path: str, **fields: Any) -> dict[str, Any]:
+    """``api_events.http_event(method, path, **fields)`` as API Gateway hands it to the function it routes it
+    to: with that route's key and, on a route with ids in its path, the path parameters."""
+    event = http_event(method, path, **fields)
+    route = route_of(event)
+    event["routeKey"] = event["requestContext"]["routeKey"] = route.route_key
+    parameters = route.parameters(path)
+    if parameters:
+        event["pathParameters"] = parameters
     return event
 
 

@@ -1,20 +1,21 @@
-"""OpenAI's published spec subset as a response validator, with CONTRACT.md's errata applied as an overlay.
+"""OpenAI's published spec subset as a response validator, with the errata of docs/contract.md as an overlay.
 
 ``tests/support/openai_spec/openai-messages.openapi.yaml`` (OpenAPI 3.1, a verbatim subset of
 openai/openai-openapi) is the reference; its schema dialect is JSON Schema 2020-12, so responses are checked
 with ``jsonschema``'s Draft 2020-12 validator, the whole document registered as one resource so that its
 ``#/components/...`` references resolve. The overlay (``apply_overlay``) tells the validator what the
-contract's "Errata" section says, and nothing else:
+contract (docs/contract.md) says where the spec is wrong or silent, and nothing else:
 
-1. ``ListMessagesResponse.first_id`` / ``last_id`` may be null (an empty page).
+1. ``ListMessagesResponse.first_id`` / ``last_id`` may be null (an empty page): "The list object".
 2. The limits the spec only states in prose: ``limit`` 1-100; metadata at most 16 pairs, keys 1-64 characters,
-   values at most 512; a text at most 256,000 characters (and, as the contract says, not empty).
-3. ``required: [file_id, tools]`` belongs to each attachment, not to the attachments array.
+   values at most 512; a text at most 256,000 characters (and, as the contract says, not empty): "Create
+   message" and "List messages".
+3. ``required: [file_id, tools]`` belongs to each attachment, not to the attachments array: "Create message".
 4. Every error status the contract names (400, 401, 404, 409, 413, 429, 500, 503) answers the error envelope:
-   all four keys present, ``param`` and ``code`` string or null.
+   all four keys present, ``param`` and ``code`` string or null: "Errors".
 
 The subset has no thread operations. ``with_threads`` adds them to an overlaid document, with small schemas of
-our own (``THREAD_SCHEMAS``, what README.md's contract section says): ``ThreadObject`` is exactly
+our own (``THREAD_SCHEMAS``, what docs/contract.md, "The thread object" says): ``ThreadObject`` is exactly
 ``{id, object: "thread", created_at, metadata, tool_resources}`` (the id in the contract's shape, metadata
 within the overlay's limits and never null, ``tool_resources`` an object, ``{}`` when none are set) and
 ``DeleteThreadResponse`` exactly ``{id, object: "thread.deleted", deleted: true}``; every error status answers
@@ -121,7 +122,8 @@ ERROR_RESPONSE_SCHEMA: dict[str, Any] = {
 
 
 def apply_overlay(spec: dict[str, Any]) -> dict[str, Any]:
-    """Returns a copy of the 3.1 ``spec`` with CONTRACT.md's errata applied (see the module docstring)."""
+    """Returns a copy of the 3.1 ``spec`` with the errata of docs/contract.md applied (see the module
+    docstring)."""
     spec = copy.deepcopy(spec)
     schemas: dict[str, Any] = spec["components"]["schemas"]
 
@@ -164,7 +166,7 @@ _ARRAY_OF_STRINGS: dict[str, Any] = {"type": "array", "items": {"type": "string"
 THREAD_SCHEMAS: dict[str, Any] = {
     "ThreadObject": {
         "type": "object",
-        "description": "The thread object, as README.md's contract section describes it (tests' own schema).",
+        "description": "The thread object, as docs/contract.md describes it (tests' own schema).",
         "properties": {
             "id": {"type": "string", "pattern": THREAD_ID_PATTERN},
             "object": {"const": "thread"},

@@ -1,10 +1,11 @@
 """The spec validator (``tests/support/spec.py``): OpenAI's spec subset, and why the errata overlay matters.
 
-Each erratum of CONTRACT.md gets a body that the raw spec judges wrongly and the overlay judges as the
-contract does; bodies that break the contract fail both. The thread operations, which the subset lacks, are
-added by ``with_threads`` with our own small schemas: thread objects and deletions as README.md describes them
-pass, bodies that break it fail, and the message operations stay the spec's. No server: these are the
-validator's own tests.
+Each erratum of the contract (where docs/contract.md departs from the spec's schemas: "The list object",
+"Create message", "List messages", "Errors") gets a body that the raw spec judges wrongly and the overlay
+judges as the contract does; bodies that break the contract fail both. The thread operations, which the
+subset lacks, are added by ``with_threads`` with our own small schemas: thread objects and deletions as
+docs/contract.md, "The thread object" and "Deleted objects" describe them pass, bodies that break it fail, and
+the message operations stay the spec's. No server: these are the validator's own tests.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def message(**changes: Any) -> dict[str, Any]:
 
 
 def thread(**changes: Any) -> dict[str, Any]:
-    """README.md's thread object."""
+    """The thread object of docs/contract.md, "The thread object"."""
     body: dict[str, Any] = {
         "id": THREAD_ID,
         "object": "thread",
