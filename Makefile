@@ -84,7 +84,7 @@ node: $(addsuffix /node_modules/.installed,$(NODE_TESTS))
 pytest: $(BIN)/.installed node ## the test suite, with coverage
 	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n auto --dist worksteal --cov --cov-report=term --cov-fail-under=90
 
-bench: $(BIN)/.installed ## cold start, warm time per call, DynamoDB work and package size, against baselines
+bench: build ## cold start as deployed, warm time per call, DynamoDB work and package size, against baselines
 	$(BIN)/python -m bench
 
 openapi: $(BIN)/.installed ## regenerate openapi.json from the functions' routes

@@ -1,7 +1,8 @@
 """``.venv/bin/python -m bench`` (``make bench``): the four measurements, each next to a baseline measured in
 the same run, as a table on stdout and as JSON in ``bench/results.json``.
 
-1. cold start of each HTTP function, fresh processes against a moto server (``bench.cold``);
+1. cold start of each HTTP function as ``sam build`` built it, fresh processes against the embedded
+   DynamoDB (``bench.cold``);
 2. warm call time, in-process, DynamoDB stubbed (``bench.warm``);
 3. DynamoDB requests and items per call, threads up to 100,000 messages (``bench.work``);
 4. deployed size per function with the layer (``bench.size``).
@@ -30,8 +31,9 @@ from typing import Any, Protocol, TypeVar
 import boto3
 from botocore.config import Config
 
-from bench import cold, env, fixtures, procs, report, size, warm, work
+from bench import cold, env, fixtures, report, size, warm, work
 from bench.paths import RESULTS
+from local.dynamodb.process import EmbeddedProcess
 
 PARTS = ("cold", "warm", "work", "size")
 
@@ -78,16 +80,19 @@ class Progress:
 
 
 def _cold(runs: int, progress: Progress) -> cold.ColdResults:
-    progress("cold start: starting the moto server")
-    with procs.MotoServer(env.server_environment()) as server:
+    progress("cold start: starting the embedded DynamoDB")
+    with EmbeddedProcess(None) as store:
         client = boto3.client(
             "dynamodb",
-            endpoint_url=server.url,
+            endpoint_url=store.endpoint,
+            region_name=env.REGION,
+            aws_access_key_id="bench",
+            aws_secret_access_key="bench",  # noqa: S106 - the embedded store checks no credentials
             config=Config(connect_timeout=2, read_timeout=10, retries={"max_attempts": 2}),
         )
         fixtures.create_table(client)
         fixtures.store_key(client)
-        return cold.measure(client, server.url, runs, progress)
+        return cold.measure(client, store.endpoint, runs, progress)
 
 
 def _load() -> str:

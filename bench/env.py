@@ -41,11 +41,6 @@ def configure_process() -> None:
     os.environ.update(_FUNCTION_ENVIRONMENT)
 
 
-def server_environment() -> dict[str, str]:
-    """The moto server's environment: dummy credentials, nothing of the user's AWS setup."""
-    return {**_inherited(), **_FUNCTION_ENVIRONMENT}
-
-
 def child_environment(endpoint: str) -> dict[str, str]:
     """The environment of a cold-start child: the functions' settings and DynamoDB at ``endpoint``. No
     bytecode is written: the project's code is compiled at every start, as on Lambda (whose package has no

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Iterable, Sequence
 
-from bench.cold import ColdResults, ColdStart
+from bench.cold import ColdResults, ColdStart, target_ratio
 from bench.size import LIMIT_BYTES, SizeResults
 from bench.warm import WarmResults
 from bench.work import PAGE, Work, WorkResults
@@ -58,32 +57,30 @@ def _cold_row(start: ColdStart, base: ColdStart, limit: float) -> list[str]:
 def cold(results: ColdResults) -> list[str]:
     base = results.baseline
     lines = _section(
-        f"1. Cold start: median of {results.runs} fresh processes each, interleaved, against the moto server",
+        f"1. Cold start as deployed: median of {results.runs} fresh processes each, interleaved, against the"
+        " embedded DynamoDB",
         [
             "from the child's first line (before any import) to the end of the first invocation of its",
             "sample event. init: the handler module's import; 1st call: settings, client, key, operation.",
-            "baseline: import boto3, create the DynamoDB client, one GetItem against the same server.",
-            "The project's code is compiled from source, as on Lambda; installed packages use their .pyc.",
+            "baseline: import boto3, create the DynamoDB client, one GetItem against the same store.",
+            "Functions and layer as `sam build` built them (.aws-sam/build); no bytecode is written.",
         ],
     )
     if base.error is not None or not base.total_ms:
         return [*lines, f"   baseline failed: {base.error}"]
     first = ["baseline", f"{base.median_ms:.1f} ms", f"{base.median_init_ms:.1f}"]
     rows = [[*first, f"{base.median_first_call_ms:.1f}", "", "", "", ""]]
-    rows += [_cold_row(function, base, results.target_ratio) for function in results.functions]
-    rows.append(_cold_row(results.as_deployed, base, results.target_ratio))
+    rows += [_cold_row(function, base, target_ratio(function.name)) for function in results.functions]
+    rows.append(_cold_row(results.before, base, target_ratio("create_message")))
     header = ["function", "median", "init", "1st call", "baseline", "ratio", "target", "result"]
     table = _table(header, rows, [False, True, True, True, True, True, False, False])
-    table.insert(-1, table[1])  # a rule before the "as deployed" row
-    packages = ", ".join(results.layer_packages)
+    table.insert(-1, table[1])  # a rule before the "before" row
     notes = [
         "",
-        "   layer as deployed: create_message with the layer's packages compiled from source too, as on",
-        "   Lambda, whose /opt is read-only and gets no .pyc from sam build. Those packages:",
-        *(f"   {line}" for line in textwrap.wrap(packages, 100)),
+        "   before: create_message with the layer stripped of its bytecode, as the python3.13 build method",
+        "   shipped it: Lambda's /opt is read-only, so every module was compiled at every cold start.",
     ]
-    if results.layer_packages_missing:
-        notes.append(f"   not installed here, so not counted: {', '.join(results.layer_packages_missing)}")
+    notes += [f"   native stand-in: {line}" for line in results.stand_ins]
     return lines + table + notes
 
 

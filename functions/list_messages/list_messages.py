@@ -2,7 +2,6 @@
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Field
@@ -12,7 +11,7 @@ from threadkit.domain import messages
 from threadkit.edge.auth import current_tenant
 from threadkit.edge.invocation import serve
 from threadkit.edge.observability import logger
-from threadkit.edge.resolver import error_responses, new_app
+from threadkit.edge.resolver import Path, Query, error_responses, new_app
 
 app = new_app()
 

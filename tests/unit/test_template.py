@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -393,3 +394,54 @@ def test_the_adot_layer_is_a_parameter_of_awss_arm64_python_layer_in_the_stacks_
     assert re.fullmatch(parameter["AllowedPattern"], parameter["Default"])
     assert re.fullmatch(parameter["AllowedPattern"], "615299751070:layer:AWSOpenTelemetryDistroPython:29")
     assert not re.fullmatch(parameter["AllowedPattern"], "arn:aws:lambda:us-east-1:901920570463:layer:x:1")
+
+
+# --- the template as CloudFormation gets it: SAM's own translation ------------------------------------------
+
+SAM_PYTHON = ROOT / ".tools" / "bin" / "python"
+
+
+def _translated(**parameters: str) -> dict[str, Any]:
+    """template.yaml through SAM's translator (the SAM CLI's Python, which ``make template`` installs)."""
+    finished = subprocess.run(
+        [
+            str(SAM_PYTHON),
+            str(ROOT / "scripts" / "translate_template.py"),
+            *(f"{k}={v}" for k, v in parameters.items()),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
+    translated: dict[str, Any] = json.loads(finished.stdout.strip().splitlines()[-1])
+    return translated
+
+
+@pytest.mark.skipif(not SAM_PYTHON.is_file(), reason="no SAM CLI in .tools/: `make template` installs it")
+@pytest.mark.parametrize("snapstart", ["off", "on"])
+def test_snapstart_on_request_calls_published_versions_through_their_alias(snapstart: str) -> None:
+    translated = _translated(SnapStart=snapstart)
+    found = translated["resources"]
+    lambdas = {name: r for name, r in found.items() if r["Type"] == "AWS::Lambda::Function"}
+    aliases = {
+        r["Properties"]["FunctionName"]["Ref"]: r for r in found.values() if r["Type"] == "AWS::Lambda::Alias"
+    }
+    assert set(aliases) == set(lambdas) == set(functions())
+    assert all(alias["Properties"]["Name"] == "live" for alias in aliases.values())
+    for resource in lambdas.values():
+        assert resource["Properties"]["SnapStart"] == {
+            "Fn::If": ["SnapStartOn", {"ApplyOn": "PublishedVersions"}, {"Ref": "AWS::NoValue"}]
+        }
+    assert translated["conditions"]["SnapStartOn"] == {"Fn::Equals": [{"Ref": "SnapStart"}, "on"]}
+    body = json.dumps(found["HttpApi"]["Properties"]["Body"])
+    invoked = set(re.findall(r"\$\{(\w+)\}/invocations", body))
+    assert invoked == {f"{name}Aliaslive" for name in functions() if name != "PurgeThreadsFunction"}
+    (mapping,) = [r for r in found.values() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
+    assert mapping["Properties"]["FunctionName"] == {"Ref": "PurgeThreadsFunctionAliaslive"}
+
+
+def test_snapstart_is_off_unless_asked_for() -> None:
+    parameter = template()["Parameters"]["SnapStart"]
+    assert (parameter["Default"], parameter["AllowedValues"]) == ("off", ["off", "on"])

@@ -76,8 +76,12 @@ def _tag_of_content(value: Any) -> str | None:
     return None
 
 
+# Every model builds its validator when first used, not when this module is imported: a function builds the
+# few models it uses, once, and its cold start pays for no other (pydantic's ``defer_build``).
+
+
 class _Request(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
 
 
 # --- content parts, as sent ---------------------------------------------------------------------------------
@@ -269,7 +273,7 @@ class ModifyMessageRequest(_Body):
 
 
 class _Response(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class TextValue(_Response):

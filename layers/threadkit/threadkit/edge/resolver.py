@@ -18,13 +18,13 @@ from functools import partial
 from http import HTTPStatus
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
     ResponseValidationError,
 )
-from aws_lambda_powertools.event_handler.openapi.params import Header
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 from aws_lambda_powertools.shared.json_encoder import Encoder
 
 from threadkit.contract import errors
@@ -32,6 +32,9 @@ from threadkit.contract.models import ErrorResponse
 from threadkit.domain import idempotency
 from threadkit.edge.observability import logger
 from threadkit.edge.validation import to_api_error
+
+# The parameter markers a function's route uses, taken from here so that ``threadkit.edge`` is imported first.
+__all__ = ["Body", "IdempotencyKey", "Path", "Query", "error_response", "error_responses", "new_app"]
 
 
 def _not_json(constant: str) -> Any:
