@@ -1,7 +1,9 @@
 """The table's stream -> purge of deleted threads (see threadkit.domain.purge). Not an HTTP function.
 
-The event source mapping's filter passes only records whose new image is a thread item marked deleted.
-Each record is one run of that thread's purge; a failed record is reported alone, and the stream retries it.
+The event source mapping's filter passes only records whose new image is a thread item marked deleted, and
+removals of import markers by the table's TTL. Each deleted thread's record is one run of that thread's purge;
+a removed marker's turns what its dead import wrote into a deleted thread (whose purge then follows). A failed
+record is reported alone, and the stream retries it.
 """
 
 from typing import Any
@@ -19,6 +21,11 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire
 
 
 def _purge(record: DynamoDBRecord, context: LambdaContext) -> None:
+    if record.raw_event.get("eventName") == "REMOVE":
+        keys = record.dynamodb.keys if record.dynamodb else {}
+        abandoned = purge.abandon_expired_import(dict(keys or {}))
+        logger.info("expired import", extra={"thread_id": abandoned, "event_id": record.event_id})
+        return
     image = record.dynamodb.new_image if record.dynamodb else {}
     outcome = purge.purge_deleted(dict(image or {}), time_left_ms=context.get_remaining_time_in_millis)
     if outcome is None:

@@ -9,6 +9,8 @@ taken away.
 
 from __future__ import annotations
 
+import json
+
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,6 +131,47 @@ def _message_deleted(event: dict[str, Any], answer: Answer, seeded: list[str]) -
     assert answer.body == {"id": seeded[0], "object": "thread.message.deleted", "deleted": True}
 
 
+def _seed_threads(event: dict[str, Any]) -> list[str]:
+    """Three threads of user abc123 and one of another user, oldest first."""
+    made = [make_thread(metadata={"user": "abc123"}) for _ in range(2)]
+    make_thread(metadata={"user": "someone else"})
+    return [*made, make_thread(metadata={"user": "abc123"})]
+
+
+def _threads_listed(event: dict[str, Any], answer: Answer, seeded: list[str]) -> None:
+    # limit=2&metadata[user]=abc123: the newest two of user abc123
+    assert answer.status == 200, answer.body
+    assert answer.body == {
+        "object": "list",
+        "data": answer.body["data"],
+        "first_id": seeded[2],
+        "last_id": seeded[1],
+        "has_more": True,
+    }
+    assert [thread["id"] for thread in answer.body["data"]] == [seeded[2], seeded[1]]
+
+
+def _seed_export(event: dict[str, Any]) -> list[str]:
+    return [create_text(f"seeded {i}", thread_id=_thread(event))["id"] for i in range(3)]
+
+
+def _exported(event: dict[str, Any], answer: Answer, seeded: list[str]) -> None:
+    assert answer.status == 200, answer.body
+    assert list(answer.body) == ["object", "thread", "messages", "has_more", "last_id"]
+    assert answer.body["thread"]["id"] == _thread(event)
+    assert [m["id"] for m in answer.body["messages"]] == seeded
+    assert (answer.body["has_more"], answer.body["last_id"]) == (False, seeded[-1])
+
+
+def _imported(event: dict[str, Any], answer: Answer, seeded: list[str]) -> None:
+    assert answer.status == 200, answer.body
+    body = json.loads(event["body"])
+    assert answer.body["thread"] == body["thread"]
+    given = [m["id"] for m in body["messages"]["data"]]
+    # The page was listed newest first: the history is stored oldest first.
+    assert list(answer.body["message_ids"]) == given[::-1]
+
+
 Check = Callable[[dict[str, Any], Answer, list[str]], None]
 Seed = Callable[[dict[str, Any]], list[str]]
 
@@ -167,6 +210,9 @@ EXPECTATIONS = [
     Expectation(
         "delete_message", "DeleteMessageFunction", _message_deleted, seed=_seed_modified, case="seeded"
     ),
+    Expectation("list_threads", "ListThreadsFunction", _threads_listed, seed=_seed_threads),
+    Expectation("export_thread", "ExportThreadFunction", _exported, seed=_seed_export),
+    Expectation("import_thread", "ImportThreadFunction", _imported),
 ]
 # The sample events refused as they are (with their key), each a row of the contract table.
 REFUSED = {row.request.sample for row in ROWS if row.request.sample and row.status != 401}

@@ -23,6 +23,7 @@ tests/faults/ inject those faults.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import Enum
@@ -44,7 +45,8 @@ from tests.support.api import (
     message_not_found,
     thread_not_found,
 )
-from tests.support.api_events import edit_headers
+from tests.support.api_events import TEST_TENANT, edit_headers
+from tests.support.moto_table import TABLE_NAME
 from tests.support.routing import EVENTS, load, routed_event
 from tests.support.seeding import (
     KEY_A,
@@ -70,6 +72,9 @@ LIST_MESSAGES = "GET /v1/threads/{thread_id}/messages"
 RETRIEVE_MESSAGE = "GET /v1/threads/{thread_id}/messages/{message_id}"
 MODIFY_MESSAGE = "POST /v1/threads/{thread_id}/messages/{message_id}"
 DELETE_MESSAGE = "DELETE /v1/threads/{thread_id}/messages/{message_id}"
+LIST_THREADS = "GET /v1/threads"
+IMPORT_THREAD = "POST /v1/threads/import"
+EXPORT_THREAD = "GET /v1/threads/{thread_id}/export"
 DEFAULT = "$default"
 
 ROUTE_NAMES = {
@@ -82,10 +87,14 @@ ROUTE_NAMES = {
     RETRIEVE_MESSAGE: "retrieve-message",
     MODIFY_MESSAGE: "modify-message",
     DELETE_MESSAGE: "delete-message",
+    LIST_THREADS: "list-threads",
+    IMPORT_THREAD: "import-thread",
+    EXPORT_THREAD: "export-thread",
     DEFAULT: "default",
 }
 THREAD_ROUTES = [
     RETRIEVE_THREAD,
+    EXPORT_THREAD,
     MODIFY_THREAD,
     DELETE_THREAD,
     CREATE_MESSAGE,
@@ -110,6 +119,7 @@ VALID_BODIES: dict[str, Any] = {
     MODIFY_THREAD: {"metadata": {"a": "b"}},
     CREATE_MESSAGE: {"role": "user", "content": "Hello, world!"},
     MODIFY_MESSAGE: {"metadata": {"a": "b"}},
+    IMPORT_THREAD: {"thread": {"id": THREAD}, "messages": []},
 }
 
 
@@ -1069,14 +1079,14 @@ def _thread_body_rows() -> list[Row]:
         for name, raw in MODIFY_NOT_A_JSON_OBJECT.items()
     ]
     # docs/contract.md, "Size limits": 17 texts of 250,000 characters, each stored as plain JSON, and the
-    # thread's own item: 4,253,730 bytes as DynamoDB counts them, over one transaction's 4,000,000.
+    # thread's own item: 4,253,795 bytes as DynamoDB counts them, over one transaction's 4,000,000.
     rows.append(
         refused(
             "initial-messages-too-large",
             CREATE_THREAD,
             error(
                 "Invalid 'messages': too large to store at once. Expected initial messages of at most "
-                "4000000 bytes in all, but got 4253730 bytes instead. Create the thread with fewer messages, "
+                "4000000 bytes in all, but got 4253795 bytes instead. Create the thread with fewer messages, "
                 "then add the rest.",
                 param="messages",
                 code="messages_too_large",
@@ -1189,7 +1199,7 @@ def _list_rows() -> list[Row]:
 
 # Any route, $default included: the header is checked before the route.
 _ANY_ROUTE: dict[str, Request] = {
-    **{route: at(route) for route in [CREATE_THREAD, *THREAD_ROUTES]},
+    **{route: at(route) for route in [CREATE_THREAD, LIST_THREADS, IMPORT_THREAD, *THREAD_ROUTES]},
     DEFAULT: Request("PUT", "/v1/threads/thread_x/messages"),
 }
 
@@ -1213,6 +1223,59 @@ def _beta_rows() -> list[Row]:
 
 
 # --- docs/contract.md, "Authentication" ---------------------------------------------------------------------
+
+# A whole thread as OpenAI returned it: events/import_thread.json imports it.
+IMPORT_SAMPLE: dict[str, Any] = {
+    "thread": {
+        "id": THREAD,
+        "object": "thread",
+        "created_at": 1730000000,
+        "metadata": {"source": "sample"},
+        "tool_resources": {},
+    },
+    "messages": {
+        "object": "list",
+        "data": [
+            {
+                "id": "msg_abc123DEF456ghi789JKL013",
+                "object": "thread.message",
+                "created_at": 1730000005,
+                "assistant_id": "asst_abc123",
+                "thread_id": THREAD,
+                "run_id": "run_abc123",
+                "role": "assistant",
+                "content": [
+                    {"type": "text", "text": {"value": "AI learns patterns from data.", "annotations": []}}
+                ],
+                "attachments": [],
+                "metadata": {},
+                "status": "completed",
+                "incomplete_details": None,
+                "completed_at": 1730000006,
+                "incomplete_at": None,
+            },
+            {
+                "id": "msg_abc123DEF456ghi789JKL012",
+                "object": "thread.message",
+                "created_at": 1730000001,
+                "assistant_id": None,
+                "thread_id": THREAD,
+                "run_id": None,
+                "role": "user",
+                "content": [{"type": "text", "text": {"value": "How does AI work?", "annotations": []}}],
+                "attachments": [],
+                "metadata": {},
+                "status": "completed",
+                "incomplete_details": None,
+                "completed_at": None,
+                "incomplete_at": None,
+            },
+        ],
+        "first_id": "msg_abc123DEF456ghi789JKL013",
+        "last_id": "msg_abc123DEF456ghi789JKL012",
+        "has_more": False,
+    },
+}
 
 # The requests of the sample events in events/, by file name.
 SAMPLES: dict[str, tuple[str, Request]] = {
@@ -1300,6 +1363,16 @@ SAMPLES: dict[str, tuple[str, Request]] = {
         ("delete_message", DELETE_MESSAGE, at(DELETE_MESSAGE, message_id=SAMPLE_MESSAGE)),
         ("delete_message_invalid", DELETE_MESSAGE, at(DELETE_MESSAGE, message_id="abc")),
         ("route_not_found", DEFAULT, Request("PUT", f"/v1/threads/{THREAD}/messages")),
+        ("list_threads", LIST_THREADS, at(LIST_THREADS, query={"limit": "2", "metadata[user]": "abc123"})),
+        ("list_threads_invalid", LIST_THREADS, at(LIST_THREADS, query={"after": "abc"})),
+        ("export_thread", EXPORT_THREAD, at(EXPORT_THREAD, query={"limit": "100"})),
+        ("export_thread_invalid", EXPORT_THREAD, at(EXPORT_THREAD, query={"after": "abc"})),
+        ("import_thread", IMPORT_THREAD, at(IMPORT_THREAD, body=IMPORT_SAMPLE)),
+        (
+            "import_thread_invalid",
+            IMPORT_THREAD,
+            at(IMPORT_THREAD, body={"thread": {"id": "abc"}, "messages": []}),
+        ),
     ]
 }
 
@@ -1524,8 +1597,280 @@ def _sample_rows() -> list[Row]:
     ]
 
 
+# --- docs/contract.md, "Threads beyond OpenAI": list, import, export ---------------------------------------
+
+
+def _import_marker(table: Any) -> None:
+    """Another import of ``THREAD`` holds it: its marker, leased for an hour."""
+    lease = int(time.time()) + 3600
+    table.put_item(
+        TableName=TABLE_NAME,
+        Item={
+            "pk": {"S": schema.partition_key(TEST_TENANT, THREAD)},
+            "sk": {"S": schema.IMPORT_SK},
+            "owner": {"S": "another-import"},
+            "lease_until": {"N": str(lease)},
+            "expiration": {"N": str(lease + 3600)},
+        },
+    )
+
+
+IMPORTING = Seed(f"an import of {THREAD} in progress", _import_marker)
+THREAD_CURSORS = {
+    "bad": "abc",
+    "message-id": "msg_abc123DEF456ghi789JKL012",
+    "short": "thread_abc",
+    "upper-case-prefix": "THREAD_" + "a" * 24,
+}
+
+
+def _import(**body: Any) -> dict[str, Any]:
+    return {"thread": {"id": THREAD}, "messages": []} | body
+
+
+IMPORTED = {
+    "id": "msg_given",
+    "created_at": 1,
+    "role": "user",
+    "content": [{"type": "text", "text": {"value": "hi", "annotations": []}}],
+}
+IMPORT_BODIES: dict[str, tuple[Any, dict[str, Any]]] = {
+    "no-thread": (
+        {"messages": []},
+        error("Missing required parameter: 'thread'.", param="thread", code="missing_required_parameter"),
+    ),
+    "no-messages": (
+        {"thread": {}},
+        error("Missing required parameter: 'messages'.", param="messages", code="missing_required_parameter"),
+    ),
+    "thread-id-not-a-thread-id": (
+        _import(thread={"id": "abc"}),
+        error(
+            "Invalid 'thread.id': 'abc'. Expected a thread ID: 'thread_' followed by 24 letters or digits.",
+            param="thread.id",
+            code="invalid_value",
+        ),
+    ),
+    "thread-created-at-negative": (
+        _import(thread={"created_at": -1}),
+        error(
+            "Invalid 'thread.created_at': integer below minimum value. Expected a value >= 0, but got -1 "
+            "instead.",
+            param="thread.created_at",
+            code="integer_below_min_value",
+        ),
+    ),
+    "message-without-id": (
+        _import(messages=[{k: v for k, v in IMPORTED.items() if k != "id"}]),
+        error(
+            "Missing required parameter: 'messages[0].id'.",
+            param="messages[0].id",
+            code="missing_required_parameter",
+        ),
+    ),
+    "message-without-created-at": (
+        _import(messages=[{k: v for k, v in IMPORTED.items() if k != "created_at"}]),
+        error(
+            "Missing required parameter: 'messages[0].created_at'.",
+            param="messages[0].created_at",
+            code="missing_required_parameter",
+        ),
+    ),
+    "message-role-system": (
+        _import(messages=[IMPORTED | {"role": "system"}]),
+        error(
+            "Invalid value: 'system'. Supported values are: 'user' and 'assistant'.",
+            param="messages[0].role",
+            code="invalid_value",
+        ),
+    ),
+    "message-content-a-string": (
+        _import(messages=[IMPORTED | {"content": "hi"}]),
+        error(
+            "Invalid type for 'messages[0].content': expected an array, but got a string instead.",
+            param="messages[0].content",
+            code="invalid_type",
+        ),
+    ),
+    "duplicate-message-ids": (
+        _import(messages=[IMPORTED, IMPORTED | {"created_at": 2}]),
+        error(
+            "Invalid 'messages[1].id': 'msg_given' appears more than once.",
+            param="messages[1].id",
+            code="invalid_value",
+        ),
+    ),
+    "messages-an-object-without-data": (
+        _import(messages={"object": "list"}),
+        error(
+            "Invalid type for 'messages': expected an array, but got an object instead.",
+            param="messages",
+            code="invalid_type",
+        ),
+    ),
+}
+
+
+def transfer_rows() -> list[Row]:
+    rows: list[Row] = []
+    for name, (query, expected) in LIST_QUERIES.items():
+        if not name.startswith("run_id"):
+            rows.append(refused(name, LIST_THREADS, expected, query=query))
+    for param in ("after", "before"):
+        for name, value in THREAD_CURSORS.items():
+            expected = error(
+                f"Invalid '{param}': '{value}'. "
+                "Expected a thread ID: 'thread_' followed by 24 letters or digits.",
+                param=param,
+                code="invalid_value",
+            )
+            rows.append(refused(f"{param}-{name}", LIST_THREADS, expected, query={param: value}))
+        for kind, (thread_id, setup) in {
+            "never-created": (UNKNOWN_THREAD, ()),
+            "other-tenant": (THREAD, (FOREIGN,)),
+        }.items():
+            unknown = error(
+                f"Invalid '{param}': no thread found with id '{thread_id}' to list from.",
+                param=param,
+                code="invalid_value",
+            )
+            rows.append(
+                Row(
+                    f"list-threads-{param}-{kind}",
+                    LIST_THREADS,
+                    at(LIST_THREADS, query={param: thread_id}),
+                    400,
+                    unknown,
+                    setup=setup,
+                    store=Store.UNCHANGED,
+                )
+            )
+    filters = {
+        "17-filters": (
+            {f"metadata[k{i}]": "v" for i in range(17)},
+            error(
+                "Invalid 'metadata': too many properties. Expected an object with at most 16 properties, "
+                "but got an object with 17 properties instead.",
+                param="metadata",
+                code="object_above_max_properties",
+            ),
+        ),
+        "empty-key": (
+            {"metadata[]": "v"},
+            error(
+                "Invalid 'metadata': property name too short. Expected a string with minimum length 1, "
+                "but got a string with length 0 instead.",
+                param="metadata",
+                code="property_name_below_min_length",
+            ),
+        ),
+    }
+    for name, (query, expected) in filters.items():
+        rows.append(refused(f"metadata-{name}", LIST_THREADS, expected, query=query))
+    for name, value in MALFORMED_CURSORS.items():
+        if name != "thread-id":
+            expected = error(
+                f"Invalid 'after': '{value}'. "
+                "Expected a message ID: 'msg_' followed by 24 letters or digits.",
+                param="after",
+                code="invalid_value",
+            )
+            rows.append(refused(f"after-{name}", EXPORT_THREAD, expected, query={"after": value}))
+    for name, (query, expected) in LIST_QUERIES.items():
+        if name.startswith("limit-") and name != "limit-101":
+            rows.append(refused(name, EXPORT_THREAD, expected, query=query))
+    rows.append(
+        refused(
+            "limit-1001",
+            EXPORT_THREAD,
+            error(
+                "Invalid 'limit': integer above maximum value. "
+                "Expected a value <= 1000, but got 1001 instead.",
+                param="limit",
+                code="integer_above_max_value",
+            ),
+            query={"limit": "1001"},
+        )
+    )
+    for name, (body, expected) in IMPORT_BODIES.items():
+        rows.append(refused(name, IMPORT_THREAD, expected, body=body))
+    rows += [
+        Row(
+            "import-thread-exists",
+            IMPORT_THREAD,
+            at(IMPORT_THREAD),
+            409,
+            error(f"A thread with id '{THREAD}' already exists.", param="thread.id", code="thread_exists"),
+            setup=(live_thread(),),
+            store=Store.UNCHANGED,
+        ),
+        Row(
+            "import-thread-being-deleted",
+            IMPORT_THREAD,
+            at(IMPORT_THREAD, body=_import(thread={"id": DELETED_THREAD})),
+            409,
+            error(
+                f"The thread with id '{DELETED_THREAD}' was deleted and is still being removed. Retry in a "
+                "minute.",
+                param="thread.id",
+                code="thread_being_deleted",
+            ),
+            setup=(DELETED,),
+            store=Store.UNCHANGED,
+            headers={"retry-after": "60"},
+        ),
+        Row(
+            "import-thread-in-progress",
+            IMPORT_THREAD,
+            at(IMPORT_THREAD),
+            409,
+            error(
+                f"Another import of the thread with id '{THREAD}' is in progress. Retry after it completes.",
+                param="thread.id",
+                code="import_in_progress",
+            ),
+            setup=(IMPORTING,),
+            store=Store.UNCHANGED,
+            headers={"retry-after": "5"},
+        ),
+    ]
+    return rows
+
+
+def transfer_sample_rows() -> list[Row]:
+    return [
+        _sample(
+            "export_thread", thread_not_found(THREAD), status=404, case="-no-thread", store=Store.UNCHANGED
+        ),
+        _sample("list_threads_invalid", rows_by_id()["list-threads-after-bad"].body),
+        _sample(
+            "export_thread_invalid",
+            error(
+                "Invalid 'after': 'abc'. Expected a message ID: 'msg_' followed by 24 letters or digits.",
+                param="after",
+                code="invalid_value",
+            ),
+            setup=(live_thread(),),
+        ),
+        _sample("import_thread_invalid", IMPORT_BODIES["thread-id-not-a-thread-id"][1]),
+        _sample(
+            "import_thread",
+            rows_by_id()["import-thread-exists"].body,
+            status=409,
+            case="-exists",
+            setup=(live_thread(),),
+            store=Store.UNCHANGED,
+        ),
+    ]
+
+
+def rows_by_id() -> dict[str, Row]:
+    return {row.id: row for row in transfer_rows()}
+
+
 ROWS: list[Row] = [
     *_id_rows(),
+    *transfer_rows(),
     *_missing_rows(),
     *_body_rows(),
     *_create_message_rows(),
@@ -1538,5 +1883,6 @@ ROWS: list[Row] = [
     *_route_rows(),
     *_idempotency_rows(),
     *_sample_rows(),
+    *transfer_sample_rows(),
 ]
 """Every row of the table, in the order of docs/contract.md's sections."""

@@ -17,7 +17,7 @@ from tests.support.sam_template import ROOT, functions
 
 EVENTS = ROOT / "events"
 # HTTP events (API Gateway payload 2.0); purge_threads.json is a DynamoDB stream event (test_purge.py).
-EVENT_FILES = sorted(p for p in EVENTS.glob("*.json") if p.stem != "purge_threads")
+EVENT_FILES = sorted(p for p in EVENTS.glob("*.json") if p.stem not in ("purge_threads", "env"))
 
 
 @dataclass(frozen=True)
@@ -58,10 +58,15 @@ def routes() -> list[Route]:
 
 
 def route_of(event: dict[str, Any]) -> Route:
-    """The route API Gateway picks: the one whose method and path match, else ``$default``."""
+    """The route API Gateway picks: of those whose method and path match, the most specific (a literal
+    segment beats a ``{parameter}``: ``POST /v1/threads/import`` is not ``POST /v1/threads/{thread_id}``),
+    else ``$default``."""
     method = event["requestContext"]["http"]["method"]
     matching = [r for r in routes() if r.matches(method, event["rawPath"])]
-    if not matching:
+    if matching:
+        fewest = min(r.path.count("{") for r in matching)
+        matching = [r for r in matching if r.path.count("{") == fewest]
+    else:
         matching = [r for r in routes() if r.path == "$default"]
     assert len(matching) == 1, matching
     return matching[0]

@@ -41,8 +41,11 @@ EXPECTED_ROUTES = {
     "ModifyThreadFunction": ("POST", "/v1/threads/{thread_id}", "modify_thread.lambda_handler"),
     "DeleteThreadFunction": ("DELETE", "/v1/threads/{thread_id}", "delete_thread.lambda_handler"),
     "RouteNotFoundFunction": ("ANY", "$default", "route_not_found.lambda_handler"),
+    "ListThreadsFunction": ("GET", "/v1/threads", "list_threads.lambda_handler"),
+    "ImportThreadFunction": ("POST", "/v1/threads/import", "import_thread.lambda_handler"),
+    "ExportThreadFunction": ("GET", "/v1/threads/{thread_id}/export", "export_thread.lambda_handler"),
 }
-IDEMPOTENT = {"CreateMessageFunction", "CreateThreadFunction"}
+IDEMPOTENT = {"CreateMessageFunction", "CreateThreadFunction", "ImportThreadFunction"}
 # Functions fed by something other than the HTTP API.
 BACKGROUND = {"PurgeThreadsFunction": "purge_threads.lambda_handler"}
 EXPECTED_ACTIONS = {
@@ -60,9 +63,21 @@ EXPECTED_ACTIONS = {
         "dynamodb:BatchWriteItem",
         "dynamodb:UpdateItem",
         "dynamodb:DeleteItem",
+        "dynamodb:ConditionCheckItem",
+        "dynamodb:PutItem",
         "sqs:SendMessage",
     },
     "RouteNotFoundFunction": set(),
+    "ListThreadsFunction": {"dynamodb:GetItem", "dynamodb:Query"},
+    "ImportThreadFunction": {
+        "dynamodb:ConditionCheckItem",
+        "dynamodb:PutItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:BatchWriteItem",
+    },
+    "ExportThreadFunction": {"dynamodb:GetItem", "dynamodb:Query"},
 }
 
 
@@ -133,6 +148,13 @@ def test_deleted_threads_reach_the_purge_through_the_table_stream_filtered_to_de
     pattern = json.loads(props["FilterCriteria"]["Filters"][0]["Pattern"])
     assert pattern["dynamodb"]["NewImage"]["sk"] == {"S": ["thread"]}
     assert pattern["dynamodb"]["NewImage"]["deleted_at"] == {"N": [{"exists": True}]}
+    # The other filter: import markers the table's TTL removed (threadkit/storage/import_store.py).
+    removed = json.loads(props["FilterCriteria"]["Filters"][1]["Pattern"])
+    assert removed == {
+        "eventName": ["REMOVE"],
+        "userIdentity": {"type": ["Service"], "principalId": ["dynamodb.amazonaws.com"]},
+        "dynamodb": {"Keys": {"sk": {"S": ["import"]}}},
+    }
     (table,) = resources("AWS::DynamoDB::Table").values()
     assert table["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
 
@@ -180,8 +202,7 @@ def test_the_table_is_on_demand_recoverable_and_encrypted_with_no_hard_coded_nam
     assert props["SSESpecification"] == {"SSEEnabled": True}  # KMS, with the AWS managed key aws/dynamodb
     assert "TableName" not in props
     assert "LocalSecondaryIndexes" not in props
-    (index,) = props["GlobalSecondaryIndexes"]
-    assert index["IndexName"] == "by_run"
+    assert [index["IndexName"] for index in props["GlobalSecondaryIndexes"]] == ["by_run", "by_tenant"]
 
 
 @pytest.mark.parametrize("kind", ["AWS::Serverless::Function", "AWS::Logs::LogGroup", "AWS::DynamoDB::Table"])

@@ -194,11 +194,21 @@ def invalid_id(param: str, value: str, prefix: str) -> ApiError:
     return invalid_value(param, f"Invalid '{param}': '{value}'. Expected an ID that begins with '{prefix}'.")
 
 
-def invalid_cursor(param: str, value: str) -> ApiError:
+def invalid_cursor(param: str, value: str, kind: str = "message") -> ApiError:
+    prefix = "thread_" if kind == "thread" else "msg_"
     return invalid_value(
         param,
-        f"Invalid '{param}': '{value}'. Expected a message ID: 'msg_' followed by 24 letters or digits.",
+        f"Invalid '{param}': '{value}'. Expected a {kind} ID: '{prefix}' followed by 24 letters or digits.",
     )
+
+
+def unknown_thread_cursor(param: str, value: str) -> ApiError:
+    """A list of threads from a thread that the tenant does not have (any longer)."""
+    return invalid_value(param, f"Invalid '{param}': no thread found with id '{value}' to list from.")
+
+
+def duplicate_id(param: str, value: str) -> ApiError:
+    return invalid_value(param, f"Invalid '{param}': '{value}' appears more than once.")
 
 
 def message_too_large_to_store(size: int, limit: int) -> ApiError:
@@ -289,6 +299,34 @@ def idempotency_key_in_use() -> ApiError:
         "A request with the same Idempotency-Key is still being processed. Retry after it completes.",
         code="idempotency_key_in_use",
         headers={"Retry-After": "1"},
+    )
+
+
+def thread_exists(thread_id: str) -> ApiError:
+    """An import of a thread id the tenant already has."""
+    return ApiError(
+        409, f"A thread with id '{thread_id}' already exists.", param="thread.id", code="thread_exists"
+    )
+
+
+def thread_being_deleted(thread_id: str) -> ApiError:
+    """An import of a thread id whose deleted thread is still being removed."""
+    return ApiError(
+        409,
+        f"The thread with id '{thread_id}' was deleted and is still being removed. Retry in a minute.",
+        param="thread.id",
+        code="thread_being_deleted",
+        headers={"Retry-After": "60"},
+    )
+
+
+def import_in_progress(thread_id: str) -> ApiError:
+    return ApiError(
+        409,
+        f"Another import of the thread with id '{thread_id}' is in progress. Retry after it completes.",
+        param="thread.id",
+        code="import_in_progress",
+        headers={"Retry-After": "5"},
     )
 
 

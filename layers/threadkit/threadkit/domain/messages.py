@@ -80,11 +80,13 @@ def to_wire(record: schema.MessageRecord) -> Message:
 _FIXED_JSON_BYTES = 1024
 
 
-def fit_page(records: list[schema.MessageRecord], *, reversed_: bool) -> tuple[list[Message], bool]:
-    """The messages of a page that fit in ``answers.PAGE_LIMIT`` together (at least one), nearest to the
-    cursor first; and whether any were left out. ``reversed_``: the records are in the requested order, the
-    one nearest to the cursor last."""
-    if sum(2 * (r.json_bytes + _FIXED_JSON_BYTES) for r in records) <= answers.PAGE_LIMIT:
+def fit_page(
+    records: list[schema.MessageRecord], *, reversed_: bool, limit: int = answers.PAGE_LIMIT
+) -> tuple[list[Message], bool]:
+    """The messages of a page that fit in ``limit`` bytes together (at least one), nearest to the cursor
+    first; and whether any were left out. ``reversed_``: the records are in the requested order, the one
+    nearest to the cursor last."""
+    if sum(2 * (r.json_bytes + _FIXED_JSON_BYTES) for r in records) <= limit:
         return [to_wire(record) for record in records], False
     ordered = records[::-1] if reversed_ else records
     kept: list[Message] = []
@@ -92,7 +94,7 @@ def fit_page(records: list[schema.MessageRecord], *, reversed_: bool) -> tuple[l
     for record in ordered:
         message = to_wire(record)
         size = answers.payload_size(message) + 1  # and the comma between messages
-        if kept and total + size > answers.PAGE_LIMIT:
+        if kept and total + size > limit:
             break
         kept.append(message)
         total += size

@@ -49,6 +49,18 @@ def purge_deleted(image: dict[str, Any], *, time_left_ms: Callable[[], int]) -> 
         return None
 
 
+def abandon_expired_import(keys: dict[str, Any]) -> str | None:
+    """For a stream record of an import marker the TTL removed (``keys``, deserialized): the dead import's
+    thread id once its leftovers are handed to the purge; None when the keys are no marker's, or the thread
+    has an item or another import by now."""
+    if keys.get("sk") != schema.IMPORT_SK or "#" not in str(keys.get("pk", "")):
+        return None
+    tenant, thread_id = schema.split_partition_key(str(keys["pk"]))
+    if not storage.import_store().abandon_expired(tenant, thread_id, at=int(time.time())):
+        return None
+    return thread_id
+
+
 def pause(seconds: float) -> None:
     """Waits before retrying deletes that DynamoDB left unprocessed."""
     time.sleep(seconds)

@@ -1,19 +1,25 @@
-"""Domain logic of threads: create (with initial messages), retrieve, modify and delete."""
+"""Domain logic of threads: create (with initial messages), list, retrieve, modify and delete."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from threadkit import storage
 from threadkit.contract import errors, ids
 from threadkit.contract.models import (
+    MAX_METADATA_KEY_LENGTH,
+    MAX_METADATA_PAIRS,
+    MAX_METADATA_VALUE_LENGTH,
     CreateThreadRequest,
     ModifyThreadRequest,
+    Order,
     Thread,
     ThreadDeleted,
     ToolResources,
 )
+from threadkit.contract.transfer import ThreadList
 from threadkit.domain import idempotency, messages
 from threadkit.domain.addressing import check_thread_id
 from threadkit.domain.failures import store_failure
@@ -116,3 +122,64 @@ def delete_thread(tenant: str, thread_id: str) -> ThreadDeleted:
     except faults.StoreError as exc:
         raise store_failure(exc, thread_id) from exc
     return ThreadDeleted(id=thread_id)
+
+
+def metadata_filter(query: Mapping[str, str]) -> dict[str, str]:
+    """The ``metadata[<key>]=<value>`` pairs of a list's query string, checked as metadata is."""
+    pairs = {
+        name[len("metadata[") : -1]: value
+        for name, value in query.items()
+        if name.startswith("metadata[") and name.endswith("]")
+    }
+    if len(pairs) > MAX_METADATA_PAIRS:
+        raise errors.too_many_properties("metadata", MAX_METADATA_PAIRS, len(pairs))
+    for key, value in pairs.items():
+        if not key:
+            raise errors.property_name_too_short("metadata", 1, 0)
+        if len(key) > MAX_METADATA_KEY_LENGTH:
+            raise errors.property_name_too_long("metadata", MAX_METADATA_KEY_LENGTH, len(key))
+        if len(value) > MAX_METADATA_VALUE_LENGTH:
+            raise errors.string_too_long(f"metadata[{key}]", MAX_METADATA_VALUE_LENGTH, len(value))
+    return pairs
+
+
+def _position(tenant: str, param: str, value: str | None) -> str | None:
+    """Where the thread a cursor names stands in the list; a 400 for anything but a thread of this tenant."""
+    if value is None or value == "":
+        return None
+    if not ids.is_well_formed(value, ids.THREAD_PREFIX):
+        raise errors.invalid_cursor(param, value, "thread")
+    try:
+        return storage.thread_store().list_position(tenant, value)
+    except faults.ThreadMissing as exc:
+        raise errors.unknown_thread_cursor(param, value) from exc
+
+
+def list_threads(
+    tenant: str,
+    *,
+    limit: int,
+    order: Order,
+    after: str | None,
+    before: str | None,
+    metadata: dict[str, str],
+) -> ThreadList:
+    """A page of the tenant's threads by creation time; cursors are thread ids, as for messages."""
+    try:
+        page = storage.thread_store().list_threads(
+            tenant,
+            order=order,
+            limit=limit,
+            after=_position(tenant, "after", after),
+            before=_position(tenant, "before", before),
+            metadata=metadata,
+        )
+    except faults.StoreError as exc:
+        raise store_failure(exc, "") from exc
+    data = [to_wire(record) for record in page.records]
+    return ThreadList(
+        data=data,
+        first_id=data[0].id if data else None,
+        last_id=data[-1].id if data else None,
+        has_more=page.has_more,
+    )

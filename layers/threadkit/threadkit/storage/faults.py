@@ -45,6 +45,19 @@ class MessageMissing(NotFound):
     """The message does not exist in that thread."""
 
 
+class ThreadExists(StoreError):
+    """An import met an item of that thread: a live thread, or a deleted one not yet purged
+    (``being_deleted``)."""
+
+    def __init__(self, thread_id: str, *, being_deleted: bool) -> None:
+        super().__init__(thread_id)
+        self.being_deleted = being_deleted
+
+
+class ImportRunning(StoreError):
+    """Another import of that thread holds it, and its lease has not run out."""
+
+
 class Throttled(StoreError):
     """DynamoDB throttled the request, even after the retries."""
 

@@ -9,7 +9,12 @@ One table (README "Table design"):
   range that message queries read;
 * a deleted thread keeps its item, marked ``deleted_at``, until the purge has removed its messages;
 * sparse global index ``by_run`` (``gsi1pk`` = ``<pk>#<run_id>``, ``gsi1sk`` = id): only messages that belong
-  to a run carry its keys, so a ``run_id`` filter is one page of one query, however long the thread.
+  to a run carry its keys, so a ``run_id`` filter is one page of one query, however long the thread;
+* sparse global index ``by_tenant`` (``gsi2pk`` = tenant, ``gsi2sk`` = ``<created_at, 10 digits>#<id>``):
+  only live threads carry its keys (a delete removes them), so the list of a tenant's threads is one query
+  in creation order. A thread's metadata is also kept as a map (``meta``) for the list's metadata filters;
+* while a thread is being imported, its partition holds an import marker (``sk`` = ``import``) instead of the
+  thread's item: the messages are written first, invisible, and the thread's item last (``import_store.py``).
 
 A message's content and attachments are JSON: UTF-8 strings when they fit in the item as they are, otherwise
 zlib-compressed binary attributes (reading takes either), so that every message a request may carry is stored
@@ -27,6 +32,10 @@ from threadkit.contract.models import MAX_METADATA_KEY_LENGTH, MAX_METADATA_PAIR
 from threadkit.storage.faults import TooLarge
 
 RUN_INDEX = "by_run"
+THREADS_INDEX = "by_tenant"
+IMPORT_SK = "import"
+MAX_CREATED_AT = 9_999_999_999
+"""The latest ``created_at`` a thread may carry (10 digits in the list's sort key: the year 2286)."""
 
 # DynamoDB refuses items over 400 KB (409,600 bytes). The store keeps every item at or below ITEM_SIZE_LIMIT,
 # by its own count, so no write ever depends on how a given DynamoDB implementation measures the limit.
@@ -86,6 +95,12 @@ class Page:
     has_more: bool
     reversed: bool = False
     """True when the records were read towards the cursor (``before`` alone): the ones nearest to it last."""
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadPage:
+    records: list[ThreadRecord]
+    has_more: bool
 
 
 def dumps(value: object) -> str:
@@ -239,12 +254,25 @@ def message_from_item(item: dict[str, Any]) -> MessageRecord:
     )
 
 
+def list_key(created_at: int, thread_id: str) -> str:
+    """A thread's sort key in the ``by_tenant`` index: creation time, then id."""
+    return f"{created_at:010d}#{thread_id}"
+
+
+def metadata_map(metadata: dict[str, str]) -> dict[str, Any]:
+    """Metadata as a map attribute, which a filter can address pair by pair (``meta.#key = :value``)."""
+    return {"M": {key: {"S": value} for key, value in metadata.items()}}
+
+
 def thread_item(tenant: str, record: ThreadRecord) -> dict[str, Any]:
     return {
         **thread_key(tenant, record.id),
         "created_at": {"N": str(record.created_at)},
         "metadata": {"S": dumps(record.metadata)},
+        "meta": metadata_map(record.metadata),
         "tool_resources": {"S": dumps(record.tool_resources)},
+        "gsi2pk": {"S": tenant},
+        "gsi2sk": {"S": list_key(record.created_at, record.id)},
     }
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Literal
 
+from threadkit.contract import ids
 from threadkit.storage.access import TableAccess
 from threadkit.storage.faults import (
     ConditionFailed,
@@ -15,13 +16,17 @@ from threadkit.storage.faults import (
 )
 from threadkit.storage.schema import (
     LIVE_THREAD,
+    THREADS_INDEX,
     TRANSACTION_SIZE_LIMIT,
     MessageRecord,
+    ThreadPage,
     ThreadRecord,
     dumps,
     is_live_thread,
     item_size,
+    list_key,
     message_item,
+    metadata_map,
     thread_from_item,
     thread_item,
     thread_key,
@@ -84,8 +89,8 @@ class ThreadStore(TableAccess):
         sets = ["metadata = if_not_exists(metadata, :empty)"]
         values: dict[str, Any] = {":empty": {"S": "{}"}}
         if metadata is not None:
-            sets[0] = "metadata = :m"
-            values = {":m": {"S": dumps(metadata)}}
+            sets[0] = "metadata = :m, meta = :mm"
+            values = {":m": {"S": dumps(metadata)}, ":mm": metadata_map(metadata)}
         if tool_resources is not None:
             sets.append("tool_resources = :t")
             values[":t"] = {"S": dumps(tool_resources)}
@@ -121,9 +126,10 @@ class ThreadStore(TableAccess):
     def delete_thread(self, tenant: str, thread_id: str, *, at: int) -> None:
         """Marks the thread deleted, in one conditional request; from then on it is missing everywhere.
 
-        The item stays, marked, as the purge's work order: the table's stream hands the change to the purge
-        function, which removes the messages and then the item itself. The mark carries a token of this call,
-        so that a retry that meets its own earlier attempt is told from a thread deleted by another request.
+        The item stays, marked, as the purge's work order, and leaves the list of threads (its index keys go):
+        the table's stream hands the change to the purge function, which removes the messages and then the
+        item itself. The mark carries a token of this call, so that a retry that meets its own earlier attempt
+        is told from a thread deleted by another request.
         """
         key = thread_key(tenant, thread_id)
         token = {"S": uuid.uuid4().hex}
@@ -137,7 +143,8 @@ class ThreadStore(TableAccess):
                 write=True,
                 TableName=self._table,
                 Key=key,
-                UpdateExpression="SET deleted_at = :at, purge_round = :zero, deleted_by = :by",
+                UpdateExpression="SET deleted_at = :at, purge_round = :zero, deleted_by = :by "
+                "REMOVE gsi2pk, gsi2sk",
                 ConditionExpression=LIVE_THREAD,
                 ExpressionAttributeValues={":at": {"N": str(at)}, ":zero": {"N": "0"}, ":by": token},
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
@@ -147,3 +154,81 @@ class ThreadStore(TableAccess):
                 raise ThreadMissing(thread_id) from exc
         except (Throttled, Unavailable) as exc:
             self._settle(exc, key, landed)
+
+    def list_position(self, tenant: str, thread_id: str) -> str:
+        """Where a thread stands in the list (its ``by_tenant`` sort key), read from its item even when it is
+        deleted and not yet purged; ``ThreadMissing`` when there is no item."""
+        item = self._get(thread_key(tenant, thread_id))
+        if item is None:
+            raise ThreadMissing(thread_id)
+        return list_key(int(item["created_at"]["N"]), thread_id)
+
+    def list_threads(
+        self,
+        tenant: str,
+        *,
+        order: Literal["asc", "desc"],
+        limit: int,
+        after: str | None = None,
+        before: str | None = None,
+        metadata: dict[str, str] | None = None,
+    ) -> ThreadPage:
+        """One page of the tenant's threads in creation order, strictly between the cursors' positions
+        (``list_position``), as ``MessageStore.page`` walks messages: ``limit + 1`` items of one ``Query`` of
+        the ``by_tenant`` index tell ``has_more`` exactly. ``metadata``: only threads with every one of those
+        pairs (a filter: DynamoDB reads the threads that do not match too, and pages on past them)."""
+        ascending = order == "asc"
+        low: str | None = _LOWEST
+        high: str | None = _HIGHEST
+        if after is not None:
+            if ascending:
+                low = _next_position(after, +1)
+            else:
+                high = _next_position(after, -1)
+        if before is not None:
+            if ascending:
+                high = _next_position(before, -1)
+            else:
+                low = _next_position(before, +1)
+        if low is None or high is None or low > high:
+            return ThreadPage([], has_more=False)
+        towards_cursor = before is not None and after is None
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": THREADS_INDEX,
+            "ScanIndexForward": ascending != towards_cursor,
+            "KeyConditionExpression": "gsi2pk = :tenant AND gsi2sk BETWEEN :lo AND :hi",
+            "ExpressionAttributeValues": {":tenant": {"S": tenant}, ":lo": {"S": low}, ":hi": {"S": high}},
+        }
+        if metadata:
+            names = {"#meta": "meta"}
+            tests = []
+            for index, (key, value) in enumerate(sorted(metadata.items())):
+                names[f"#k{index}"] = key
+                query["ExpressionAttributeValues"][f":v{index}"] = {"S": value}
+                tests.append(f"#meta.#k{index} = :v{index}")
+            query["FilterExpression"] = " AND ".join(tests)
+            query["ExpressionAttributeNames"] = names
+        items, _ = self._query_up_to(query, limit + 1)
+        records = [thread_from_item(item) for item in items[:limit]]
+        if towards_cursor:
+            records.reverse()
+        return ThreadPage(records, has_more=len(items) > limit)
+
+
+_LOWEST = list_key(0, ids.lowest(ids.THREAD_PREFIX))
+_HIGHEST = list_key(10**10 - 1, ids.highest(ids.THREAD_PREFIX))
+
+
+def _next_position(position: str, step: int) -> str | None:
+    """The list position ``step`` (+1 or -1) away: every position is 10 digits, ``#`` and a well-formed thread
+    id, so the neighbour is the id's neighbour, or past the end of its second the other end of the next."""
+    created_at, thread_id = int(position[:10]), position[11:]
+    neighbour = ids.neighbour(thread_id, ids.THREAD_PREFIX, step)
+    if neighbour is not None:
+        return list_key(created_at, neighbour)
+    created_at += step
+    if not 0 <= created_at < 10**10:
+        return None
+    edge = ids.lowest(ids.THREAD_PREFIX) if step > 0 else ids.highest(ids.THREAD_PREFIX)
+    return list_key(created_at, edge)
