@@ -2,9 +2,10 @@
 
 Standard library only (urllib), so the installed command needs nothing beyond the project's runtime
 dependencies. Every call sends ``Authorization: Bearer <key>`` and ``OpenAI-Beta: assistants=v2``; answers
-are JSON. Throttling (429), unavailability (502, 503, 504), a 409 that says "still running, try again" and
-connection failures are retried a bounded number of times, waiting what ``Retry-After`` asks (capped) or an
-exponential back-off; every write this command sends carries an ``Idempotency-Key``, so a repeat is safe.
+are JSON. Throttling (429), unavailability (502, 503, 504), a 409 that says "still running" or carries
+``Retry-After``, and connection failures are retried a bounded number of times, waiting what Retry-After
+asks (capped) or an exponential back-off; every write this command sends carries an ``Idempotency-Key``,
+so a repeat is safe.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from typing import Any
 
 USER_AGENT = "threads-api/0.1"
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
-# A 409 with one of these codes means "another request for the same thing is running": wait and send again.
+# A 409 with one of these codes means "another request for the same thing is running": wait and send again
+# (as for any 409 that carries Retry-After).
 RETRY_CONFLICTS = frozenset({"idempotency_key_in_use", "import_in_progress"})
 DEFAULT_ATTEMPTS = 6
 DEFAULT_TIMEOUT = 300.0
@@ -157,12 +159,12 @@ class Endpoint:
                         raise ApiError(answer.status, f"{method} {url}: the answer is not JSON") from exc
                 message, code = _error_of(answer)
                 retryable = answer.status in RETRY_STATUSES or (
-                    answer.status == 409 and code in RETRY_CONFLICTS
+                    answer.status == 409 and (code in RETRY_CONFLICTS or "retry-after" in answer.headers)
                 )
                 if not retryable or attempt >= self.attempts:
                     raise ApiError(answer.status, message, code, attempt, uncertain)
                 wait, why = retry_after_seconds(answer.headers.get("retry-after")), f"HTTP {answer.status}"
-                uncertain = uncertain or answer.status >= 500 or answer.status == 409
+                uncertain = uncertain or answer.status >= 500 or code in RETRY_CONFLICTS
             delay = min(wait, RETRY_AFTER_CAP) if wait is not None else _backoff(attempt)
             if self.on_retry is not None:
                 self.on_retry(f"{why}; retrying in {delay:g} s ({attempt}/{self.attempts - 1})")

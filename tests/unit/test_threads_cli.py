@@ -216,6 +216,14 @@ def test_a_503_is_retried_after_what_retry_after_asks(api: FakeAssistants, tmp_p
     assert len(api.requests("POST")) == 3
 
 
+def test_a_409_import_in_progress_is_waited_for(api: FakeAssistants, tmp_path: Path) -> None:
+    busy = {"error": {"message": "Another import is in progress.", "code": "import_in_progress"}}
+    api.scripts.append(Script("POST", "/v1/threads/import", 409, 1, {"Retry-After": "5"}, busy))
+    result = cli(api, "import", str(write(tmp_path / "a.json", document(THREAD_A, 2))), "--state", "s.json")
+    assert result.code == 0, result.err
+    assert result.sleeps == [5.0]
+
+
 def test_retries_back_off_without_retry_after_and_are_bounded(api: FakeAssistants, tmp_path: Path) -> None:
     error = {"error": {"message": "Rate limit reached", "code": "rate_limit_exceeded"}}
     api.scripts.append(Script("POST", "/v1/threads/import", 429, 10, body=error))
