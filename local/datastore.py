@@ -1,10 +1,10 @@
 """The local server's DynamoDB: the embedded one (``local/dynamodb``, a child process) or the one the user
 points at.
 
-* By default: the embedded DynamoDB on 127.0.0.1 (``LOCAL_DYNAMODB_PORT``, else a free port), with dummy
-  credentials, its data in ``<LOCAL_DATA_DIR>/dynamodb.sqlite3`` (default ``.data/`` in the project, so it
-  lasts from one ``make serve`` to the next; ``LOCAL_DATA_DIR=memory`` keeps it in memory), and the
-  template's table created if it is missing.
+* By default: the embedded DynamoDB on 127.0.0.1 (on the port the server names, ``PORT+1``: see
+  ``local/ports.py``), with dummy credentials, its data in ``<LOCAL_DATA_DIR>/dynamodb.sqlite3`` (default
+  ``.data/`` in the project, so it lasts from one ``make serve`` to the next; ``LOCAL_DATA_DIR=memory`` keeps
+  it in memory), and the template's table created if it is missing.
 * With ``AWS_ENDPOINT_URL_DYNAMODB`` set (DynamoDB Local, LocalStack, or real AWS with real credentials):
   that endpoint and ``TABLE_NAME``, with the user's credentials; the table is created only if it is missing.
 
@@ -14,6 +14,7 @@ user sets their own: slow is slow here, never a 503.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -64,6 +65,7 @@ class Store:
     environment: dict[str, str] = field(default_factory=dict)
     _process: EmbeddedProcess | None = None
     _server_file: Path | None = None
+    _advertised: str = ""
 
     def describe(self) -> str:
         table = f"table {self.table_name} ({'created' if self.created else 'exists, used as it is'})"
@@ -81,14 +83,18 @@ class Store:
         if self.data_file is None:
             return
         self._server_file = self.data_file.parent / SERVER_FILE
-        self._server_file.write_text(
+        self._advertised = (
             json.dumps({"api": api_base_url, "dynamodb": self.endpoint, "table": self.table_name}) + "\n"
         )
+        self._server_file.write_text(self._advertised)
 
     def stop(self) -> None:
-        if self._server_file is not None:
-            self._server_file.unlink(missing_ok=True)
-            self._server_file = None
+        server_file, self._server_file = self._server_file, None
+        if server_file is not None:
+            # Another server started on the same data folder since may have written its own: leave that.
+            with contextlib.suppress(OSError):
+                if server_file.read_text() == self._advertised:
+                    server_file.unlink()
         process, self._process = self._process, None
         if process is not None:
             process.stop()
@@ -129,8 +135,10 @@ def start_store(
     environ: Mapping[str, str],
     tmpl: Mapping[str, Any] | None = None,
     notice: Callable[[str], None] | None = None,
+    port: int | None = None,
 ) -> Store:
-    """Starts the embedded store, or checks the user's, and makes sure the table exists."""
+    """Starts the embedded store (on ``port``, else ``LOCAL_DYNAMODB_PORT``, else a free port), or checks the
+    user's, and makes sure the table exists."""
     region = region_of(environ)
     table_name = environ.get("TABLE_NAME") or DEFAULT_TABLE
     endpoint = environ.get("AWS_ENDPOINT_URL_DYNAMODB")
@@ -145,7 +153,8 @@ def start_store(
         )
 
     data = data_file(environ)
-    port = int(environ.get("LOCAL_DYNAMODB_PORT") or 0)
+    if port is None:
+        port = int(environ.get("LOCAL_DYNAMODB_PORT") or 0)
     process = EmbeddedProcess(data, port=port, notice=notice)
     try:
         process.start()

@@ -17,7 +17,6 @@ import errno
 import json
 import os
 import signal
-import socket
 import sys
 import threading
 import time
@@ -28,52 +27,17 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
-from local import keytool, openapi, wire
+from local import docs, keytool, openapi, ports, wire
+from local.console import LogTarget, access_line, functions_output, log_target
 from local.datastore import DataStoreError, Store, start_store
-from local.gateway import (
-    DEFAULT_PORT,
-    Answer,
-    Request,
-    gateway_error,
-    json_answer,
-    make_event,
-    proxy_answer,
-)
+from local.gateway import DEFAULT_PORT, Answer, Request, gateway_error, make_event, proxy_answer
+from local.ports import LocalError, PortInUse
 from local.routes import RouteTable, function_specs, load_handler
 from local.runtime import LOCAL_FUNCTION_TIMEOUT, Function, function_environment
 from local.template import ROOT, TemplateError, template
 
 DEFAULT_HOST = "127.0.0.1"
-OPENAPI_PATH = openapi.BASE_PATH + "/openapi.json"
 CREATE_ROUTE = "POST /v1/threads"
-
-
-class LocalError(RuntimeError):
-    """A start-up failure to tell the user in one line (no traceback)."""
-
-
-class PortInUse(LocalError):
-    def __init__(self, host: str, port: int) -> None:
-        free = free_port_near(host, port)
-        super().__init__(
-            f"Port {port} on {host} is already in use: stop what is using it, or pick another port, "
-            f"e.g. PORT={free} make serve"
-        )
-        self.port = port
-
-
-def free_port_near(host: str, port: int) -> int:
-    """The first port after ``port`` that can be bound on ``host`` now (the embedded store takes a port of its
-    own, chosen when it starts, so any free port will do)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    for candidate in range(port + 1, min(port + 200, 65535)):
-        with socket.socket(family, socket.SOCK_STREAM) as probe:
-            try:
-                probe.bind((host, candidate))
-            except OSError:
-                continue
-            return candidate
-    return 0
 
 
 # --- the server ---------------------------------------------------------------------------------------------
@@ -117,6 +81,7 @@ class LocalServer:
         self.store: Store | None = None
         self.environment: dict[str, str] = {}
         self.openapi_body = b""
+        self.docs_title = ""
         self.local_key: str | None = None
         self._httpd: wire.Listener | None = None
         self._thread: threading.Thread | None = None
@@ -134,7 +99,7 @@ class LocalServer:
     def start(self) -> LocalServer:
         try:
             self._bind()
-            self.store = start_store(os.environ, self.template, notice=self._notice)
+            self.store = start_store(os.environ, self.template, notice=self._notice, port=self._store_port())
             self._set_environment(self.store.environment)
             self.local_key = keytool.provision(
                 keytool.key_store({**os.environ, "TABLE_NAME": self.store.table_name}),
@@ -151,7 +116,9 @@ class LocalServer:
                 self.functions[name] = Function(
                     spec, load_handler(spec), self.store.region, init_lock, timeout
                 )
-            self.openapi_body = openapi.render(openapi.build_document(self.template, self.root)).encode()
+            document = openapi.build_document(self.template, self.root)
+            self.openapi_body = docs.served_document(document, self.base_url)
+            self.docs_title = str(document["info"]["title"])
         except BaseException:
             self.stop()
             raise
@@ -176,6 +143,17 @@ class LocalServer:
                 f"cannot listen on {self.host}:{self.requested_port}: {exc.strerror or exc}"
             ) from None
         self.port = int(self._httpd.server_address[1])
+
+    def _store_port(self) -> int | None:
+        """The embedded store's port (see ``local/ports.py``), checked free; None when the store is the
+        user's (``AWS_ENDPOINT_URL_DYNAMODB``)."""
+        if os.environ.get("AWS_ENDPOINT_URL_DYNAMODB"):
+            return None
+        port = ports.store_port(self.requested_port, os.environ)
+        if port and not ports.is_free(ports.STORE_HOST, port):
+            source = "LOCAL_DYNAMODB_PORT" if os.environ.get("LOCAL_DYNAMODB_PORT") else "PORT+1"
+            raise PortInUse(self.host, port, api_port=self.port, store_from=source)
+        return port
 
     def _set_environment(self, values: Mapping[str, str]) -> None:
         for key, value in values.items():
@@ -212,21 +190,24 @@ class LocalServer:
     def _respond(self, incoming: wire.Incoming) -> wire.Outgoing:
         started = time.monotonic()
         request = _as_request(incoming, self.port)
-        answer, label = self.answer(request)
+        answer, _ = self.answer(request)
         if self.log_requests:
             elapsed = (time.monotonic() - started) * 1000
-            print(
-                f"{request.method} {request.target} -> {answer.status} [{label}] {elapsed:.0f} ms",
-                file=self.out,
-                flush=True,
-            )
+            line = access_line(request.method, request.target, answer.status, elapsed)
+            print(line, file=self.out, flush=True)
         return wire.Outgoing(answer.status, answer.headers, answer.body)
 
     def answer(self, request: Request) -> tuple[Answer, str]:
         """The response to ``request`` and what answered it (a route key, or the server itself)."""
-        if request.method == "GET" and request.raw_path == OPENAPI_PATH:
-            headers = {"x-request-id": request.request_id}
-            return json_answer(200, self.openapi_body, request.request_id, headers), "openapi"
+        own = docs.answer(request.method, request.raw_path, self.openapi_body, self.docs_title)
+        if own is not None:
+            body, content_type = own
+            headers = [
+                ("Content-Type", content_type),
+                ("apigw-requestid", request.request_id),
+                ("x-request-id", request.request_id),
+            ]
+            return Answer(200, headers, body), "local server"
         match = self.routes.resolve(request.method, request.raw_path)
         if match is None:
             return gateway_error(404, "Not Found", request.request_id), "no route"
@@ -243,7 +224,8 @@ class LocalServer:
 
     # --- what the user sees at start
 
-    def banner(self) -> str:
+    def banner(self, logs: str | None = None) -> str:
+        """What the user sees at start; ``logs`` says where the functions' log lines go."""
         assert self.store is not None
         width = max(len(r.route_key) for r in self.routes.routes) if self.routes.routes else 0
         lines = [f"Messages API (local) at {self.base_url}", f"  store:   {self.store.describe()}"]
@@ -252,7 +234,10 @@ class LocalServer:
         for index, route in enumerate(self.routes.routes):
             label = "  routes:  " if index == 0 else "           "
             lines.append(f"{label}{route.route_key.ljust(width)}  -> {route.function}")
-        lines.append(f"  OpenAPI: {self.base_url}{OPENAPI_PATH[len(openapi.BASE_PATH) :]}")
+        origin = self.base_url.removesuffix(openapi.BASE_PATH)
+        lines.append(f"  docs:    {origin}{docs.DOCS_PATH}  (Swagger UI of {origin}{docs.OPENAPI_PATH})")
+        if logs is not None:
+            lines.append(f"  logs:    {logs}")
         if self.local_key:
             lines.append(
                 f"  API key: {self.local_key}  (tenant local; more: python -m local.keytool --local create)"
@@ -313,20 +298,26 @@ def main(environ: Mapping[str, str] | None = None) -> int:
     if not port_text.isdigit() or int(port_text) > 65535:
         print(f"PORT must be a number from 0 to 65535, not {port_text!r}", file=sys.stderr)
         return 1
-    server = LocalServer(host, int(port_text), log_requests=True)
-    with _stop_on_signals():
-        try:
-            server.start()
-            print(server.banner(), flush=True)
-            threading.Event().wait()
-        except _Stop:
-            pass
-        except (LocalError, DataStoreError, TemplateError, keytool.KeyConfigError) as exc:
-            print(exc, file=sys.stderr)
-            return 1
-        finally:
-            server.stop()
-    print("Stopped.", flush=True)
+    try:
+        logs = log_target(env)
+        with _stop_on_signals(), functions_output(logs) as console:
+            return _serve(LocalServer(host, int(port_text), log_requests=True, out=console), logs)
+    except (LocalError, DataStoreError, TemplateError, keytool.KeyConfigError) as exc:
+        print(exc, file=sys.stderr)
+        return 1
+
+
+def _serve(server: LocalServer, logs: LogTarget) -> int:
+    """Starts ``server``, shows the banner on its console and serves until a signal."""
+    try:
+        server.start()
+        print(server.banner(logs=logs.describe()), file=server.out, flush=True)
+        threading.Event().wait()
+    except _Stop:
+        pass
+    finally:
+        server.stop()
+    print("Stopped.", file=server.out, flush=True)
     return 0
 
 
