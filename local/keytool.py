@@ -1,6 +1,6 @@
 """The key tool: create, list and revoke API keys in the configured table (local or AWS).
 
-    .venv/bin/python -m local.keytool [--local] create --tenant acme --name "billing app"
+    .venv/bin/python -m local.keytool [--local] create --tenant acme --name "billing app" [--secret S]
     .venv/bin/python -m local.keytool [--local] list
     .venv/bin/python -m local.keytool [--local] revoke key_0123456789ab
 
@@ -8,17 +8,20 @@ The table is ``TABLE_NAME`` (the stack's ``MessagesTableName`` output on AWS). C
 usual AWS ones; ``AWS_ENDPOINT_URL_DYNAMODB`` points elsewhere. ``--local`` means the store of a running
 ``make serve`` on this machine, whatever its ``PORT``: the server says where its embedded DynamoDB listens
 in its data folder (``.data/server.json``, or ``LOCAL_DATA_DIR``). A secret is shown once, at creation; the
-table keeps its hash.
+table keeps its hash. ``--secret`` makes a key with a secret of your choosing instead of a random one: the key
+that the sample events in ``events/`` carry, or one a script already knows.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import socket
 import sys
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TextIO
+from urllib.parse import urlsplit
 
 from local.datastore import DUMMY_CREDENTIALS, region_of, running_server
 from threadkit.storage import keys
@@ -34,7 +37,7 @@ class NoLocalServer(SystemExit):
 def local_environment(environ: Mapping[str, str]) -> dict[str, str]:
     """The variables that point the tool at a running local server's embedded store."""
     advertised = running_server(environ)
-    if advertised is None:
+    if advertised is None or not _listening(advertised.get("dynamodb", "")):
         raise NoLocalServer(
             "No running local server found (start one with `make serve`; with LOCAL_DATA_DIR set, set it "
             "here too)."
@@ -46,7 +49,22 @@ def local_environment(environ: Mapping[str, str]) -> dict[str, str]:
     }
 
 
-def key_store(environ: Mapping[str, str]) -> keys.KeyStore:
+def _listening(endpoint: str) -> bool:
+    """Whether something accepts connections at ``endpoint`` (a server killed without its stop leaves its
+    file behind)."""
+    parts = urlsplit(endpoint)
+    if not parts.hostname or not parts.port:
+        return False
+    try:
+        with socket.create_connection((parts.hostname, parts.port), timeout=5):
+            return True
+    except OSError:
+        return False
+
+
+def table_caller(environ: Mapping[str, str]) -> tuple[str, Caller]:
+    """The table named by ``TABLE_NAME`` and a way to call DynamoDB on it, with the environment's endpoint,
+    region and credentials."""
     import boto3
 
     session = boto3.session.Session(
@@ -59,7 +77,11 @@ def key_store(environ: Mapping[str, str]) -> keys.KeyStore:
     table = environ.get("TABLE_NAME")
     if not table:
         raise SystemExit("Set TABLE_NAME to the stack's MessagesTableName output (or use --local).")
-    return keys.KeyStore(table, Caller(client, max_attempts=TOOL_ATTEMPTS))
+    return table, Caller(client, max_attempts=TOOL_ATTEMPTS)
+
+
+def key_store(environ: Mapping[str, str]) -> keys.KeyStore:
+    return keys.KeyStore(*table_caller(environ))
 
 
 def _when(timestamp: int | None) -> str:
@@ -73,6 +95,11 @@ def run(argv: Sequence[str], environ: Mapping[str, str], out: TextIO = sys.stdou
     create = commands.add_parser("create", help="make a key (its secret is printed once)")
     create.add_argument("--tenant", required=True, help="who owns the data this key reaches")
     create.add_argument("--name", required=True, help="what the key is for")
+    create.add_argument(
+        "--secret",
+        help="the secret to give the key instead of a random one (20 to 256 printable characters, no "
+        "spaces), such as the sample events' key; it stays in your shell's history",
+    )
     commands.add_parser("list", help="every key, without secrets")
     revoke = commands.add_parser("revoke", help="stop a key from working")
     revoke.add_argument("key_id")
@@ -85,6 +112,8 @@ def run(argv: Sequence[str], environ: Mapping[str, str], out: TextIO = sys.stdou
             if not keys.valid_tenant(args.tenant):
                 print("--tenant: 1 to 64 letters, digits, '.', '_' or '-'", file=sys.stderr)
                 return 2
+            if args.secret is not None:
+                return _create_with(store, args.tenant, args.name, args.secret, out)
             secret, key = store.create(args.tenant, args.name)
             print(f"{key.key_id}  tenant={key.tenant}  name={key.name}", file=out)
             print(f"secret (shown once): {secret}", file=out)
@@ -105,6 +134,25 @@ def run(argv: Sequence[str], environ: Mapping[str, str], out: TextIO = sys.stdou
     except keys.KeyStoreError as exc:
         print(f"the key table could not be reached: {exc}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _create_with(store: keys.KeyStore, tenant: str, name: str, secret: str, out: TextIO) -> int:
+    """Creates a key with a chosen secret; one that is there already, for the same tenant, is left as it is
+    (so that a setup script can run twice)."""
+    if not keys.is_plausible(secret):
+        print("--secret: 20 to 256 printable ASCII characters, without spaces", file=sys.stderr)
+        return 2
+    existing = store.lookup(secret)
+    if existing is not None:
+        if existing.tenant != tenant or not existing.active:
+            state = "revoked" if not existing.active else f"of tenant {existing.tenant}"
+            print(f"a key with this secret exists already ({existing.key_id}, {state})", file=sys.stderr)
+            return 1
+        print(f"{existing.key_id}  tenant={tenant}  name={existing.name}  (exists already)", file=out)
+        return 0
+    _, key = store.create(tenant, name, secret=secret)
+    print(f"{key.key_id}  tenant={key.tenant}  name={key.name}", file=out)
     return 0
 
 
