@@ -206,11 +206,51 @@ THREAD_SCHEMAS: dict[str, Any] = {
         "additionalProperties": False,
     },
 }
+# Beyond OpenAI's API: the list of threads, import and export (docs/contract.md, "Threads beyond OpenAI").
+THREAD_SCHEMAS |= {
+    "ListThreadsResponse": {
+        "type": "object",
+        "properties": {
+            "object": {"const": "list"},
+            "data": {"type": "array", "items": {"$ref": "#/components/schemas/ThreadObject"}},
+            "first_id": {"type": ["string", "null"]},
+            "last_id": {"type": ["string", "null"]},
+            "has_more": {"type": "boolean"},
+        },
+        "required": ["object", "data", "first_id", "last_id", "has_more"],
+        "additionalProperties": False,
+    },
+    "ImportThreadResponse": {
+        "type": "object",
+        "properties": {
+            "thread": {"$ref": "#/components/schemas/ThreadObject"},
+            "message_ids": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
+        "required": ["thread", "message_ids"],
+        "additionalProperties": False,
+    },
+    "ExportThreadResponse": {
+        "type": "object",
+        "properties": {
+            "object": {"const": "thread.export"},
+            "thread": {"$ref": "#/components/schemas/ThreadObject"},
+            "messages": {"type": "array", "items": {"$ref": "#/components/schemas/MessageObject"}},
+            "has_more": {"type": "boolean"},
+            "last_id": {"type": ["string", "null"]},
+        },
+        "required": ["object", "thread", "messages", "has_more", "last_id"],
+        "additionalProperties": False,
+    },
+}
+
 THREAD_OPERATIONS: dict[tuple[str, str], tuple[str, str]] = {
     (THREADS, "post"): ("createThread", "ThreadObject"),
+    (THREADS, "get"): ("listThreads", "ListThreadsResponse"),
+    (THREADS + "/import", "post"): ("importThread", "ImportThreadResponse"),
     (THREAD, "get"): ("getThread", "ThreadObject"),
     (THREAD, "post"): ("modifyThread", "ThreadObject"),
     (THREAD, "delete"): ("deleteThread", "DeleteThreadResponse"),
+    (THREAD + "/export", "get"): ("exportThread", "ExportThreadResponse"),
 }
 
 
@@ -287,16 +327,23 @@ class SpecValidator:
         resource = Resource.from_contents(dict(spec), default_specification=DRAFT202012)
         self.registry: Registry[Any] = Registry().with_resource(self.uri, resource)
         self._validators: dict[tuple[str, str, str], jsonschema.protocols.Validator] = {}
-        self._templates = [(template, _template_regex(template)) for template in spec["paths"]]
+        # The most specific template first, as API Gateway routes: a literal segment beats a {parameter}.
+        self._templates = [
+            (template, _template_regex(template))
+            for template in sorted(spec["paths"], key=lambda t: t.count("{"))
+        ]
 
-    def match_path(self, path: str, base_path: str = BASE_PATH) -> str | None:
-        """The spec's path template for a concrete URL path (``/v1/threads/t/messages`` with base ``/v1``)."""
+    def match_path(self, path: str, base_path: str = BASE_PATH, method: str | None = None) -> str | None:
+        """The spec's path template for a concrete URL path (``/v1/threads/t/messages`` with base ``/v1``):
+        the most specific one, and with ``method`` the most specific one that has that operation, as API
+        Gateway routes (``GET /v1/threads/import`` is ``GET /threads/{thread_id}``)."""
         if base_path and path.startswith(base_path.rstrip("/") + "/"):
             path = path[len(base_path.rstrip("/")) :]
-        for template, regex in self._templates:
-            if regex.fullmatch(path):
-                return str(template)
-        return None
+        found = [str(template) for template, regex in self._templates if regex.fullmatch(path)]
+        if method is not None:
+            with_method = [template for template in found if self.has_operation(method, template)]
+            found = with_method or found
+        return found[0] if found else None
 
     def documented_statuses(self, method: str, path_template: str) -> list[str]:
         return list(self._operation(method, path_template)["responses"])
@@ -522,7 +569,7 @@ class ResponseRecorder:
         """Validates one response and keeps it."""
         lower = {k.lower(): v for k, v in headers.items()}
         path = urlsplit(url).path
-        template = self.validator.match_path(path, self.base_path)
+        template = self.validator.match_path(path, self.base_path, method)
         problems: list[str] = []
         where = f"{method} {path} -> {status}"
         content_type = lower.get("content-type", "")

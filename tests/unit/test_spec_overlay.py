@@ -379,12 +379,19 @@ def test_known_bad_pages_fail(overlay: bool) -> None:
     assert spec.response_errors("GET", MESSAGES, 200, {**good, "data": {}}, overlay=overlay)
 
 
+def test_a_path_takes_the_most_specific_template_that_has_the_operation() -> None:
+    contract = spec.contract_validator()
+    assert contract.match_path("/v1/threads/import", method="POST") == THREADS + "/import"
+    # No GET /threads/import: API Gateway routes it to GET /threads/{thread_id}.
+    assert contract.match_path("/v1/threads/import", method="GET") == THREAD
+
+
 def test_undocumented_operations_and_statuses_fail() -> None:
     assert any("no such operation" in p for p in overlay_errors("PUT", MESSAGES, 200, {}))
     assert any("no such operation" in p for p in overlay_errors("GET", "/threads", 200, {}))
     assert any("no such operation" in p for p in overlay_errors("GET", THREAD, 200, thread()))
     contract = spec.contract_validator()
-    assert any("no such operation" in p for p in contract.errors("GET", THREADS, 200, thread()))
+    assert any("no such operation" in p for p in contract.errors("PATCH", THREADS, 200, thread()))
     assert any("no such operation" in p for p in contract.errors("PUT", THREAD, 200, thread()))
     assert any("not documented" in p for p in contract.errors("POST", THREADS, 201, thread()))
     assert any("not documented" in p for p in contract.errors("DELETE", THREAD, 502, error_body()))
@@ -570,6 +577,9 @@ def test_with_threads_adds_only_the_thread_operations() -> None:
         (THREAD, "get"): "getThread",
         (THREAD, "post"): "modifyThread",
         (THREAD, "delete"): "deleteThread",
+        (THREADS, "get"): "listThreads",
+        (THREADS + "/import", "post"): "importThread",
+        (THREAD + "/export", "get"): "exportThread",
     }
     for path in (MESSAGES, MESSAGE):
         assert contract["paths"][path] == overlay["paths"][path]
