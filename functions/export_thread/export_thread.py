@@ -8,7 +8,7 @@ from pydantic import Field
 
 from threadkit.contract.models import PLAIN_INTEGER
 from threadkit.contract.transfer import DEFAULT_EXPORT_LIMIT, MAX_EXPORT_LIMIT, ThreadExport
-from threadkit.domain import transfer
+from threadkit.domain import thread_transfer
 from threadkit.edge.auth import current_tenant
 from threadkit.edge.invocation import serve
 from threadkit.edge.observability import logger
@@ -39,7 +39,7 @@ def export_thread(
         PLAIN_INTEGER,
     ] = DEFAULT_EXPORT_LIMIT,
 ) -> ThreadExport:
-    return transfer.export_thread(current_tenant(app), thread_id, after=after, limit=limit)
+    return thread_transfer.export_thread(current_tenant(app), thread_id, after=after, limit=limit)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -6,7 +6,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from threadkit.contract.transfer import ImportThreadRequest, ThreadImported
-from threadkit.domain import transfer
+from threadkit.domain import thread_transfer
 from threadkit.edge.auth import current_tenant
 from threadkit.edge.invocation import serve
 from threadkit.edge.observability import logger
@@ -35,7 +35,7 @@ app = new_app()
 def import_thread(
     request: Annotated[ImportThreadRequest, Body()], idempotency_key: IdempotencyKey = None
 ) -> ThreadImported:
-    return transfer.import_thread(current_tenant(app), request, idempotency_key=idempotency_key)
+    return thread_transfer.import_thread(current_tenant(app), request, idempotency_key=idempotency_key)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
