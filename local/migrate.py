@@ -5,8 +5,8 @@
     threads-api copy --from-url URL --from-key KEY THREAD_ID...   (or --threads-file FILE)
     threads-api keys [--local] create|list|revoke ...              the key tool (local/keytool.py)
 
-The API is ``--base-url`` (else THREADS_API_BASE_URL, else OPENAI_BASE_URL, else http://127.0.0.1:3000/v1)
-with ``--api-key`` (else THREADS_API_KEY, else OPENAI_API_KEY). Each thread is imported with one request
+The API is ``--base-url`` (else MESSAGES_API_BASE_URL, else OPENAI_BASE_URL, else http://127.0.0.1:3000/v1)
+with ``--api-key`` (else MESSAGES_API_KEY, else OPENAI_API_KEY). Each thread is imported with one request
 carrying an Idempotency-Key made from its id and content; a state file records what is done, so running the
 same command again after an interruption skips those threads. The exit status is 0 when every thread
 succeeded; otherwise each failed thread is named on stderr with its reason.
@@ -200,12 +200,12 @@ def _copy(args: argparse.Namespace, session: Session) -> None:
 
 
 def _parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
-    base_url = environ.get("THREADS_API_BASE_URL") or environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
-    api_key = environ.get("THREADS_API_KEY") or environ.get("OPENAI_API_KEY")
+    base_url = environ.get("MESSAGES_API_BASE_URL") or environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
+    api_key = environ.get("MESSAGES_API_KEY") or environ.get("OPENAI_API_KEY")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--base-url", default=base_url, help=f"this API (now: {base_url})")
     common.add_argument(
-        "--api-key", default=api_key, help="its key (default THREADS_API_KEY or OPENAI_API_KEY)"
+        "--api-key", default=api_key, help="its key (default MESSAGES_API_KEY or OPENAI_API_KEY)"
     )
     common.add_argument("--state", type=Path, help=f"the state file (default {STATE_NAME}, see each command)")
     common.add_argument("--attempts", type=int, default=DEFAULT_ATTEMPTS, help="tries per request (bounded)")
@@ -237,8 +237,8 @@ def _parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     cp.add_argument("--from-url", required=True, help="the source API's base URL, e.g. https://host/v1")
     cp.add_argument(
         "--from-key",
-        default=environ.get("THREADS_API_FROM_KEY"),
-        help="the source API's key (default THREADS_API_FROM_KEY)",
+        default=environ.get("SOURCE_API_KEY"),
+        help="the source API's key (default SOURCE_API_KEY)",
     )
     cp.add_argument("--threads-file", type=Path, help="thread ids, one per line (# starts a comment)")
     commands.add_parser("keys", add_help=False, help="the key tool: threads-api keys --help")
@@ -248,7 +248,7 @@ def _parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
 def _prepare(args: argparse.Namespace) -> int:
     """Checks the arguments and fills in what the command works on; returns the number of threads."""
     if not args.api_key:
-        raise UsageError("no API key: pass --api-key or set THREADS_API_KEY (or OPENAI_API_KEY)")
+        raise UsageError("no API key: pass --api-key or set MESSAGES_API_KEY (or OPENAI_API_KEY)")
     if args.attempts < 1 or args.timeout <= 0:
         raise UsageError("--attempts must be at least 1 and --timeout positive")
     if args.command == "import":
@@ -266,7 +266,7 @@ def _prepare(args: argparse.Namespace) -> int:
             args.state = args.out / STATE_NAME
     else:
         if not args.from_key:
-            raise UsageError("no key for the source: pass --from-key or set THREADS_API_FROM_KEY")
+            raise UsageError("no key for the source: pass --from-key or set SOURCE_API_KEY")
         ids = list(args.thread_ids)
         if args.threads_file is not None:
             try:

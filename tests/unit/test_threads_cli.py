@@ -195,7 +195,7 @@ def test_no_key_is_a_usage_error(api: FakeAssistants, tmp_path: Path) -> None:
 
 def test_the_base_url_and_key_come_from_the_environment(api: FakeAssistants, tmp_path: Path) -> None:
     path = str(write(tmp_path / "a.json", document(THREAD_A, 1)))
-    env = {"THREADS_API_BASE_URL": api.base_url, "OPENAI_BASE_URL": "http://127.0.0.1:9/v1"}
+    env = {"MESSAGES_API_BASE_URL": api.base_url, "OPENAI_BASE_URL": "http://127.0.0.1:9/v1"}
     err = io.StringIO()
     code = migrate.run(
         ["import", path, "--state", str(tmp_path / "s")], {**env, "OPENAI_API_KEY": "k1"}, err=err
