@@ -515,3 +515,74 @@ def test_a_ttl_removal_changes_nothing_once_another_import_holds_the_thread(tabl
         "batchItemFailures": []
     }
     assert scan(table) == before
+
+
+# --- a thread too large for one request, imported in parts -------------------------------------------------
+
+
+def _parts(messages: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:
+    return [messages[i : i + size] for i in range(0, len(messages), size)]
+
+
+def test_a_thread_imports_in_parts_and_appears_only_with_its_last(table: Any) -> None:
+    given = [given_message(1_600_000_000 + i, f"m{i}") for i in range(10)]
+    first, second, last = _parts(given, 4)
+
+    started = import_doc(document(first) | {"more": True})
+    assert started.status == 200, started.body
+    assert list(started.body) == ["thread", "message_ids", "import_token"]
+    token = started.body["import_token"]
+    middle = import_doc(document(second) | {"more": True, "import_token": token})
+    assert (middle.status, middle.body["import_token"]) == (200, token)
+    assert _send("GET", f"/v1/threads/{ORIGINAL_THREAD}").status == 404
+    assert list_messages(ORIGINAL_THREAD).status == 404
+    assert list_threads().body["data"] == []
+
+    done = import_doc(document(last) | {"import_token": token})
+
+    assert done.status == 200, done.body
+    assert list(done.body) == ["thread", "message_ids"]
+    mapping = {**started.body["message_ids"], **middle.body["message_ids"], **done.body["message_ids"]}
+    listed = list_messages(ORIGINAL_THREAD, order="asc", limit="100").body["data"]
+    assert [m["id"] for m in listed] == [mapping[m["id"]] for m in given]
+    assert without_ids(listed) == without_ids(given)
+    assert [t["id"] for t in list_threads().body["data"]] == [ORIGINAL_THREAD]
+
+
+def test_a_part_sent_again_after_its_answer_was_lost_is_stored_once(table: Any) -> None:
+    given = [given_message(100 + i, f"m{i}") for i in range(6)]
+    first, last = _parts(given, 3)
+    token = import_doc(document(first) | {"more": True}).body["import_token"]
+    once = import_doc(document(last) | {"more": True, "import_token": token})
+    again = import_doc(document(last) | {"more": True, "import_token": token})
+    assert again.body["message_ids"] == once.body["message_ids"]
+    assert import_doc(document([]) | {"import_token": token}).status == 200
+    texts = [
+        m["content"][0]["text"]["value"] for m in list_messages(ORIGINAL_THREAD, order="asc").body["data"]
+    ]
+    assert texts == [f"m{i}" for i in range(6)]
+
+
+def test_a_part_older_than_the_parts_before_it_is_refused_and_writes_nothing(table: Any) -> None:
+    token = import_doc(document([given_message(200, "late")]) | {"more": True}).body["import_token"]
+    before = scan(table)
+
+    answer = import_doc(document([given_message(100, "early")]) | {"more": True, "import_token": token})
+
+    assert (answer.status, answer.body["error"]) == (
+        400,
+        {
+            "message": "Invalid 'messages': the parts of an import must come oldest first, but this part "
+            "starts at created_at 100, older than 200 already imported.",
+            "type": "invalid_request_error",
+            "param": "messages",
+            "code": "invalid_value",
+        },
+    )
+    assert scan(table) == before
+
+
+def test_a_part_with_a_token_no_import_holds_is_a_409(table: Any) -> None:
+    answer = import_doc(document([given_message(1, "x")]) | {"import_token": "f" * 32})
+    assert (answer.status, answer.body["error"]["code"]) == (409, "import_expired")
+    assert scan(table) == []

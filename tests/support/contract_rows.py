@@ -1700,6 +1700,21 @@ IMPORT_BODIES: dict[str, tuple[Any, dict[str, Any]]] = {
             code="invalid_value",
         ),
     ),
+    "import-token-without-thread-id": (
+        {"thread": {}, "messages": [], "import_token": "f" * 32},
+        error(
+            "Missing required parameter: 'thread.id'.", param="thread.id", code="missing_required_parameter"
+        ),
+    ),
+    "import-token-65-characters": (
+        _import(import_token="f" * 65),
+        error(
+            "Invalid 'import_token': string too long. Expected a string with maximum length 64, but got a "
+            "string with length 65 instead.",
+            param="import_token",
+            code="string_above_max_length",
+        ),
+    ),
     "messages-an-object-without-data": (
         _import(messages={"object": "list"}),
         error(
@@ -1818,6 +1833,19 @@ def transfer_rows() -> list[Row]:
             setup=(DELETED,),
             store=Store.UNCHANGED,
             headers={"retry-after": "60"},
+        ),
+        Row(
+            "import-thread-unknown-import-token",
+            IMPORT_THREAD,
+            at(IMPORT_THREAD, body=_import(import_token="f" * 32)),
+            409,
+            error(
+                f"No import of the thread with id '{THREAD}' is waiting for this 'import_token': it "
+                "finished, or its time between parts ran out. Import the thread again from its first part.",
+                param="import_token",
+                code="import_expired",
+            ),
+            store=Store.UNCHANGED,
         ),
         Row(
             "import-thread-in-progress",

@@ -225,6 +225,7 @@ THREAD_SCHEMAS |= {
         "properties": {
             "thread": {"$ref": "#/components/schemas/ThreadObject"},
             "message_ids": {"type": "object", "additionalProperties": {"type": "string"}},
+            "import_token": {"type": "string"},
         },
         "required": ["thread", "message_ids"],
         "additionalProperties": False,

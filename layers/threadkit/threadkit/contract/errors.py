@@ -330,6 +330,24 @@ def import_in_progress(thread_id: str) -> ApiError:
     )
 
 
+def import_token_unknown(thread_id: str) -> ApiError:
+    return ApiError(
+        409,
+        f"No import of the thread with id '{thread_id}' is waiting for this 'import_token': it finished, or "
+        "its time between parts ran out. Import the thread again from its first part.",
+        param="import_token",
+        code="import_expired",
+    )
+
+
+def part_out_of_order(oldest: int, newest: int) -> ApiError:
+    return invalid_value(
+        "messages",
+        f"Invalid 'messages': the parts of an import must come oldest first, but this part starts at "
+        f"created_at {oldest}, older than {newest} already imported.",
+    )
+
+
 # --- 404 ----------------------------------------------------------------------------------------------------
 
 

@@ -95,6 +95,19 @@ class ImportThreadRequest(_Body):
         "order, ties in the order given (reversed first when the document runs newest first)."
     )
 
+    more: bool = Field(
+        default=False,
+        description="More parts of this thread follow (for a thread too large for one request): the thread "
+        "stays invisible, and the answer's `import_token` continues the import.",
+    )
+    import_token: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="Continues the import that answered it: send the thread's next part, oldest first, "
+        "within 15 minutes of the last.",
+    )
+
     @model_validator(mode="before")
     @classmethod
     def _unwrap_page(cls, data: Any) -> Any:
@@ -106,6 +119,11 @@ class ImportThreadRequest(_Body):
 class ThreadImported(_Response):
     thread: Thread
     message_ids: dict[str, str] = Field(description="Each given message id and the id it has here.")
+    import_token: str | None = Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="Only while more parts are to come: what the next part sends.",
+    )
 
 
 class ThreadList(_Response):

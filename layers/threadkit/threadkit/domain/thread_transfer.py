@@ -20,10 +20,13 @@ from threadkit.domain import idempotency, messages, threads
 from threadkit.domain.addressing import check_thread_id, cursor
 from threadkit.domain.failures import store_failure
 from threadkit.storage import client, faults, schema
+from threadkit.storage.import_store import ImportStore
 
 SOURCE_ID = "source_id"
 LEASE_MARGIN_SECONDS = 60
 DEFAULT_LEASE_SECONDS = 900
+PART_LEASE_SECONDS = 900
+"""How long an import in parts waits for its next part before another import may take the thread over."""
 
 
 def history_order(given: list[ImportedMessage]) -> list[ImportedMessage]:
@@ -103,60 +106,119 @@ def _thread_record(request: ImportThreadRequest) -> schema.ThreadRecord:
 def import_thread(
     tenant: str, request: ImportThreadRequest, *, idempotency_key: str | None = None
 ) -> ThreadImported:
-    """Imports a whole thread; with an ``idempotency_key``, exactly once per key."""
+    """Imports a whole thread, or one part of it (``more``, ``import_token``); with an ``idempotency_key``,
+    exactly once per key."""
+    if request.import_token is not None and request.thread.id is None:
+        raise errors.missing_parameter("thread.id")
     record = _thread_record(request)
     items, mapping = _message_items(tenant, record.id, request)
+    part = request.more or request.import_token is not None
     asked = {"body": request.model_dump(mode="json")}
     with idempotency.once(tenant, "import_thread", idempotency_key, asked, record.id) as run:
         if run.earlier is not None:
-            earlier = _earlier_import(tenant, run.earlier)
+            earlier = None if part else _earlier_import(tenant, run.earlier)
             if earlier is not None:
                 run.answered_with(earlier.thread.id)
                 return earlier
-            if run.completed:
+            if run.completed and not part:
                 raise errors.thread_not_found(run.earlier)
             run.reserve(record.id)
-        _write(tenant, record, items, retry_is_safe=run.keyed)
-    return ThreadImported(thread=threads.to_wire(record), message_ids=mapping)
+        token = _write(tenant, record, items, mapping, request, retry_is_safe=run.keyed or part)
+    return ThreadImported(thread=threads.to_wire(record), message_ids=mapping, import_token=token)
+
+
+def _lease_until(now: int, *, waiting: bool) -> int:
+    """Until when an import holds its thread: this invocation's time, or between parts ``PART_LEASE``."""
+    if waiting:
+        return now + PART_LEASE_SECONDS
+    left = client.seconds_left()
+    return now + int(DEFAULT_LEASE_SECONDS if left is None else left) + LEASE_MARGIN_SECONDS
 
 
 def _write(
-    tenant: str, record: schema.ThreadRecord, items: list[dict[str, Any]], *, retry_is_safe: bool
-) -> None:
+    tenant: str,
+    record: schema.ThreadRecord,
+    items: list[dict[str, Any]],
+    mapping: dict[str, str],
+    request: ImportThreadRequest,
+    *,
+    retry_is_safe: bool,
+) -> str | None:
+    """Writes the thread (or one part of it); the token that continues it while ``more`` parts follow."""
     store = storage.import_store()
-    owner = secrets.token_hex(16)
     now = int(time.time())
-    left = client.seconds_left()
-    lease_until = now + int(DEFAULT_LEASE_SECONDS if left is None else left) + LEASE_MARGIN_SECONDS
+    first = request.import_token is None
+    token = secrets.token_hex(16) if first else str(request.import_token)
     try:
-        store.begin(tenant, record.id, owner=owner, lease_until=lease_until, now=now)
-    except faults.ThreadExists as exc:
-        if exc.being_deleted:
-            raise errors.thread_being_deleted(record.id) from exc
-        raise errors.thread_exists(record.id) from exc
-    except faults.ImportRunning as exc:
-        raise errors.import_in_progress(record.id) from exc
+        if first:
+            store.begin(tenant, record.id, owner=token, lease_until=_lease_until(now, waiting=False), now=now)
+        else:
+            _skip_stored(store, tenant, record.id, items, mapping)
+        stamps = [int(item["created_at"]["N"]) for item in items]
+        if not first:
+            store.extend(
+                tenant,
+                record.id,
+                owner=token,
+                lease_until=_lease_until(now, waiting=False),
+                oldest=min(stamps, default=None),
+            )
     except faults.StoreError as exc:
-        raise store_failure(exc, record.id, retry_is_safe=retry_is_safe) from exc
+        raise _import_failure(exc, record.id, retry_is_safe=retry_is_safe) from exc
     try:
-        store.clear(tenant, record.id)
+        if first:
+            store.clear(tenant, record.id)
         store.put_messages(items)
-        store.finish(tenant, record.id, schema.thread_item(tenant, record), owner=owner)
-    except faults.ThreadExists as exc:
-        _give_up(store, tenant, record.id, owner, now)
-        raise errors.thread_exists(record.id) from exc
-    except faults.ImportRunning as exc:
-        raise errors.import_in_progress(record.id) from exc
+        if request.more:
+            store.extend(
+                tenant,
+                record.id,
+                owner=token,
+                lease_until=_lease_until(now, waiting=True),
+                newest=max(stamps, default=None),
+            )
+            return token
+        store.finish(tenant, record.id, schema.thread_item(tenant, record), owner=token)
     except faults.StoreError as exc:
-        if not exc.uncertain:
-            _give_up(store, tenant, record.id, owner, now)
-        raise store_failure(exc, record.id, retry_is_safe=retry_is_safe) from exc
+        if first and not exc.uncertain and not isinstance(exc, faults.ImportRunning):
+            _give_up(store, tenant, record.id, token, now)
+        raise _import_failure(exc, record.id, retry_is_safe=retry_is_safe) from exc
     except BaseException:
-        _give_up(store, tenant, record.id, owner, now)
+        if first:
+            _give_up(store, tenant, record.id, token, now)
         raise
+    return None
 
 
-def _give_up(store: Any, tenant: str, thread_id: str, owner: str, now: int) -> None:
+def _skip_stored(
+    store: ImportStore, tenant: str, thread_id: str, items: list[dict[str, Any]], mapping: dict[str, str]
+) -> None:
+    """A part sent again (its answer was lost): its messages already stored keep their ids and are not
+    written twice; ``items`` and ``mapping`` are changed in place."""
+    stored = store.source_ids(tenant, thread_id, SOURCE_ID)
+    if not stored:
+        return
+    items[:] = [item for item in items if item[SOURCE_ID]["S"] not in stored]
+    for given in mapping:
+        if given in stored:
+            mapping[given] = stored[given]
+
+
+def _import_failure(exc: faults.StoreError, thread_id: str, *, retry_is_safe: bool) -> errors.ApiError:
+    if isinstance(exc, faults.ThreadExists):
+        return (
+            errors.thread_being_deleted(thread_id) if exc.being_deleted else errors.thread_exists(thread_id)
+        )
+    if isinstance(exc, faults.ImportRunning):
+        return errors.import_in_progress(thread_id)
+    if isinstance(exc, faults.ImportLost):
+        return errors.import_token_unknown(thread_id)
+    if isinstance(exc, faults.PartOutOfOrder):
+        return errors.part_out_of_order(exc.oldest, exc.newest)
+    return store_failure(exc, thread_id, retry_is_safe=retry_is_safe)
+
+
+def _give_up(store: ImportStore, tenant: str, thread_id: str, owner: str, now: int) -> None:
     """Hands what the import wrote to the purge; if even that fails, the marker's TTL does it later."""
     try:
         store.abandon(tenant, thread_id, owner=owner, at=now)
@@ -169,7 +231,7 @@ def _earlier_import(tenant: str, thread_id: str) -> ThreadImported | None:
     nothing."""
     try:
         thread = storage.thread_store().get_thread(tenant, thread_id)
-        sources = storage.message_store().source_ids(tenant, thread_id, SOURCE_ID)
+        sources = storage.import_store().source_ids(tenant, thread_id, SOURCE_ID)
     except faults.ThreadMissing:
         return None
     except faults.StoreError as exc:

@@ -58,6 +58,19 @@ class ImportRunning(StoreError):
     """Another import of that thread holds it, and its lease has not run out."""
 
 
+class ImportLost(StoreError):
+    """A later part of an import whose marker is gone or another import's (it finished, or timed out)."""
+
+
+class PartOutOfOrder(StoreError):
+    """A part of an import older than the parts before it: ``oldest`` of it, ``newest`` stored so far."""
+
+    def __init__(self, oldest: int, newest: int) -> None:
+        super().__init__(f"part from {oldest}, after {newest}")
+        self.oldest = oldest
+        self.newest = newest
+
+
 class Throttled(StoreError):
     """DynamoDB throttled the request, even after the retries."""
 

@@ -21,8 +21,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from threadkit.contract import ids
 from threadkit.storage import client
-from threadkit.storage.faults import ConditionFailed, ImportRunning, ThreadExists, Throttled, Unavailable
+from threadkit.storage.faults import (
+    ConditionFailed,
+    ImportLost,
+    ImportRunning,
+    PartOutOfOrder,
+    ThreadExists,
+    Throttled,
+    Unavailable,
+)
 from threadkit.storage.purge_store import PurgeStore
 from threadkit.storage.schema import BATCH_WRITE_LIMIT, IMPORT_SK, partition_key, thread_key
 
@@ -104,6 +113,49 @@ class ImportStore(PurgeStore):
             self._settle(
                 exc, marker_key(tenant, thread_id), lambda found: (found or {}).get("owner") == {"S": owner}
             )
+
+    def extend(
+        self,
+        tenant: str,
+        thread_id: str,
+        *,
+        owner: str,
+        lease_until: int,
+        oldest: int | None = None,
+        newest: int | None = None,
+    ) -> None:
+        """For an import in parts: renews the marker's lease, if it is still this import's
+        (``ImportLost`` otherwise); with ``oldest``, only if no part stored so far is newer
+        (``PartOutOfOrder``); with ``newest``, records it as the newest ``created_at`` stored."""
+        sets = ["lease_until = :lease", "expiration = :expiration"]
+        values: dict[str, Any] = {
+            ":lease": {"N": str(lease_until)},
+            ":expiration": {"N": str(lease_until + MARKER_TTL_SECONDS)},
+            ":owner": {"S": owner},
+        }
+        condition = "#owner = :owner"
+        if newest is not None:
+            sets.append("newest = :newest")
+            values[":newest"] = {"N": str(newest)}
+        if oldest is not None:
+            condition += " AND (attribute_not_exists(newest) OR newest <= :oldest)"
+            values[":oldest"] = {"N": str(oldest)}
+        try:
+            self._call(
+                "update_item",
+                TableName=self._table,
+                Key=marker_key(tenant, thread_id),
+                UpdateExpression="SET " + ", ".join(sets),
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#owner": "owner"},
+                ExpressionAttributeValues=values,
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ConditionFailed as exc:
+            found = exc.found.get(0, {})
+            if oldest is not None and found.get("owner") == {"S": owner}:
+                raise PartOutOfOrder(oldest, int(found["newest"]["N"])) from exc
+            raise ImportLost(thread_id) from exc
 
     def clear(self, tenant: str, thread_id: str) -> int:
         """Deletes every message item of the thread's partition (an earlier import's leftovers); how many."""
@@ -204,6 +256,32 @@ class ImportStore(PurgeStore):
         except ConditionFailed:
             return False
         return True
+
+    def source_ids(self, tenant: str, thread_id: str, attribute: str) -> dict[str, str]:
+        """``{<attribute>: message id}`` for every message of the thread that carries ``attribute`` (an
+        imported message's given id), read in pages of keys and that attribute only."""
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :lo AND :hi",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": partition_key(tenant, thread_id)},
+                ":lo": {"S": ids.lowest(ids.MESSAGE_PREFIX)},
+                ":hi": {"S": ids.highest(ids.MESSAGE_PREFIX)},
+            },
+            "ProjectionExpression": "sk, #source",
+            "ExpressionAttributeNames": {"#source": attribute},
+            "ConsistentRead": True,
+        }
+        found: dict[str, str] = {}
+        while True:
+            answer = self._call("query", **query)
+            for item in answer.get("Items", []):
+                if attribute in item:
+                    found[item[attribute]["S"]] = item["sk"]["S"]
+            resume = answer.get("LastEvaluatedKey")
+            if not resume:
+                return found
+            query["ExclusiveStartKey"] = resume
 
     def _marker_delete(self, tenant: str, thread_id: str, owner: str) -> dict[str, Any]:
         return {

@@ -214,29 +214,3 @@ class MessageStore(TableAccess):
         if towards_cursor:
             records.reverse()
         return Page(records, has_more=len(items) > limit or full, reversed=towards_cursor)
-
-    def source_ids(self, tenant: str, thread_id: str, attribute: str) -> dict[str, str]:
-        """``{<attribute>: message id}`` for every message of the thread that carries ``attribute`` (an
-        imported message's given id), read in pages of keys and that attribute only."""
-        query: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :lo AND :hi",
-            "ExpressionAttributeValues": {
-                ":pk": {"S": partition_key(tenant, thread_id)},
-                ":lo": {"S": ids.lowest(ids.MESSAGE_PREFIX)},
-                ":hi": {"S": ids.highest(ids.MESSAGE_PREFIX)},
-            },
-            "ProjectionExpression": "sk, #source",
-            "ExpressionAttributeNames": {"#source": attribute},
-            "ConsistentRead": True,
-        }
-        found: dict[str, str] = {}
-        while True:
-            answer = self._call("query", **query)
-            for item in answer.get("Items", []):
-                if attribute in item:
-                    found[item[attribute]["S"]] = item["sk"]["S"]
-            resume = answer.get("LastEvaluatedKey")
-            if not resume:
-                return found
-            query["ExclusiveStartKey"] = resume
