@@ -586,3 +586,14 @@ def test_a_part_with_a_token_no_import_holds_is_a_409(table: Any) -> None:
     answer = import_doc(document([given_message(1, "x")]) | {"import_token": "f" * 32})
     assert (answer.status, answer.body["error"]["code"]) == (409, "import_expired")
     assert scan(table) == []
+
+
+def test_a_thread_written_before_the_list_existed_joins_it_when_modified(table: Any) -> None:
+    old = new_thread({"metadata": {"user": "u1"}})["id"]
+    key = {"pk": {"S": schema.partition_key(TEST_TENANT, old)}, "sk": {"S": schema.THREAD_SK}}
+    table.update_item(TableName=TABLE_NAME, Key=key, UpdateExpression="REMOVE gsi2pk, gsi2sk, meta")
+    assert list_threads().body["data"] == []
+
+    assert _send("POST", f"/v1/threads/{old}", body={}).status == 200
+
+    assert [t["id"] for t in list_threads(**{"metadata[user]": "u1"}).body["data"]] == [old]

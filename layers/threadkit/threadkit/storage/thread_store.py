@@ -121,7 +121,29 @@ class ThreadStore(TableAccess):
             raise ThreadMissing(thread_id) from exc
         except (Throttled, Unavailable) as exc:
             return thread_from_item(self._settle(exc, key, landed))
-        return thread_from_item(answer["Attributes"])
+        item = answer["Attributes"]
+        if "gsi2pk" not in item:
+            self._join_list(tenant, item)
+        return thread_from_item(item)
+
+    def _join_list(self, tenant: str, item: dict[str, Any]) -> None:
+        """Gives a thread written before the list of threads existed its list keys (just once)."""
+        record = thread_from_item(item)
+        try:
+            self._call(
+                "update_item",
+                TableName=self._table,
+                Key=thread_key(tenant, record.id),
+                UpdateExpression="SET gsi2pk = :tenant, gsi2sk = :position, meta = :meta",
+                ConditionExpression=LIVE_THREAD,
+                ExpressionAttributeValues={
+                    ":tenant": {"S": tenant},
+                    ":position": {"S": list_key(record.created_at, record.id)},
+                    ":meta": metadata_map(record.metadata),
+                },
+            )
+        except ConditionFailed:
+            return  # deleted meanwhile: it stays out of the list
 
     def delete_thread(self, tenant: str, thread_id: str, *, at: int) -> None:
         """Marks the thread deleted, in one conditional request; from then on it is missing everywhere.
