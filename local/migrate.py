@@ -7,7 +7,8 @@
 
 The API is ``--base-url`` (else MESSAGES_API_BASE_URL, else OPENAI_BASE_URL, else http://127.0.0.1:3000/v1)
 with ``--api-key`` (else MESSAGES_API_KEY, else OPENAI_API_KEY). Each thread is imported with one request
-carrying an Idempotency-Key made from its id and content; a state file records what is done, so running the
+carrying an Idempotency-Key made from its id and content, or, when that request would be over
+``--max-request-bytes``, in parts (local/import_parts.py); a state file records what is done, so running the
 same command again after an interruption skips those threads. The exit status is 0 when every thread
 succeeded; otherwise each failed thread is named on stderr with its reason.
 """
@@ -26,6 +27,7 @@ from typing import TextIO
 
 from local import thread_docs
 from local.apiclient import DEFAULT_ATTEMPTS, DEFAULT_TIMEOUT, ApiError, Endpoint
+from local.import_parts import import_in_parts
 from local.migration_state import STATE_NAME, Progress, State, StateError, write_atomically
 from local.thread_docs import DocumentError, ImportRequest
 
@@ -80,6 +82,8 @@ def import_one(session: Session, target: Endpoint, scope: str, request: ImportRe
     entry = state.entry(scope, thread_id)
     if entry is not None and entry.get("status") == "done":
         return "skipped", "done in an earlier run (state file)"
+    if request.parts:
+        return import_in_parts(state, session.progress, target, scope, request)
     sent_before = entry is not None and entry.get("status") == "sent" and entry.get("idempotency_key") == key
     state.record(scope, thread_id, status="sent", idempotency_key=key, sent_at=int(time.time()))
     try:
@@ -215,7 +219,7 @@ def _parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         "--max-request-bytes",
         type=int,
         default=thread_docs.MAX_BODY_BYTES,
-        help="the largest import request the API takes (default 6 MiB); a larger thread fails unsent",
+        help="the largest import request the API takes (default 6 MiB); a larger thread is sent in parts",
     )
 
     parser = argparse.ArgumentParser(

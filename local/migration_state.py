@@ -4,7 +4,8 @@ The state file (JSON, rewritten whole after each thread) holds, per destination,
 and, for an import, the ``Idempotency-Key`` it was sent with and the id map the API answered. A destination
 is the operation, the base URL and a fingerprint of the key (never the key): the same thread may be imported
 into two tenants. A re-run skips what is done; a thread whose import was sent but not answered is sent
-again with the same key.
+again with the same key, and one imported in parts that stopped midway (``parts_sent`` of ``parts``) again
+from its first part.
 """
 
 from __future__ import annotations

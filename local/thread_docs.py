@@ -4,7 +4,8 @@ from an API (this one's export route, or the two standard routes any Assistants 
 A document is ``{"thread": <thread object>, "messages": [<message objects>]}``; the export route's pages add
 ``object``, ``has_more`` and ``last_id``, and a raw dump may hold a list page ``{"object": "list", "data":
 [...]}`` in place of the array. The import request is the thread and the messages as given, as compact JSON:
-its size is measured before it is sent, since this API takes a thread in one request of at most 6 MiB.
+its size is measured before it is sent. A thread over the request limit (6 MiB) is split into parts, each
+under it: the messages oldest first (the API's own order, ``history_order``), as many a part as fit.
 """
 
 from __future__ import annotations
@@ -14,12 +15,15 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 from local.apiclient import Endpoint
 
 MAX_BODY_BYTES = 6 * 1024 * 1024  # the API's request-size limit (a 413 beyond)
+PART_MARGIN_CAP = 64 * 1024  # the most a part of a large thread leaves unused below the limit
+TOKEN_ROOM = 64  # the longest import_token the API answers, counted in every part's size
 EXPORT_PAGE_LIMIT = 1000  # the export route's largest page
 LIST_PAGE_LIMIT = 100  # the standard message list's largest page
 _FILE_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
@@ -30,13 +34,31 @@ class DocumentError(ValueError):
 
 
 @dataclass(frozen=True)
+class ImportPart:
+    """One request of a thread imported in parts: the thread and some of its messages, as compact JSON."""
+
+    thread_json: bytes
+    messages_json: tuple[bytes, ...]
+
+    def body(self, *, more: bool, token: str | None) -> bytes:
+        """The request: ``more`` while parts follow, ``token`` (the first part's answer) after the first."""
+        tail = b',"more":true' if more else b""
+        if token is not None:
+            tail += b',"import_token":' + json.dumps(token).encode("utf-8")
+        messages = b",".join(self.messages_json)
+        return b'{"thread":' + self.thread_json + b',"messages":[' + messages + b"]" + tail + b"}"
+
+
+@dataclass(frozen=True)
 class ImportRequest:
-    """What ``POST /threads/import`` is sent for one thread."""
+    """What ``POST /threads/import`` is sent for one thread: ``body`` in one request, or, when that is over
+    the limit, ``parts`` (then ``body`` is empty), oldest messages first."""
 
     thread_id: str
     body: bytes
     message_count: int
     idempotency_key: str
+    parts: tuple[ImportPart, ...] = ()
 
 
 def is_file_safe_id(thread_id: str) -> bool:
@@ -67,15 +89,81 @@ def import_request(document: Any, max_bytes: int = MAX_BODY_BYTES) -> ImportRequ
         raise DocumentError("the document is one page of a longer export (has_more is true), not the thread")
     messages = _messages_of(document)
     payload = {"thread": thread, "messages": document["messages"]}
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    if len(body) > max_bytes:
-        raise DocumentError(
-            f"too large to import in one request: {len(body):,} bytes of JSON ({len(messages):,} messages), "
-            f"and the API takes at most {max_bytes:,} bytes per request; nothing was sent"
-        )
+    body = _compact(payload)
     canonical = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
     digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:40]
-    return ImportRequest(thread_id, body, len(messages), f"threads-api-import-{thread_id[:120]}-{digest}")
+    key = f"threads-api-import-{thread_id[:120]}-{digest}"
+    if len(body) <= max_bytes:
+        return ImportRequest(thread_id, body, len(messages), key)
+    parts = split(thread, messages, max_bytes)
+    if len(parts) == 1:  # a list page's cursors made the difference: its messages alone fit
+        return ImportRequest(thread_id, parts[0].body(more=False, token=None), len(messages), key)
+    return ImportRequest(thread_id, b"", len(messages), key, parts)
+
+
+def _compact(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def part_margin(max_bytes: int) -> int:
+    """Room each part leaves below the limit: 1/32 of it, at most 64 KiB."""
+    return min(PART_MARGIN_CAP, max_bytes // 32)
+
+
+def history_order(messages: list[Any]) -> list[Any]:
+    """The messages oldest first, as the API stores them: by ``created_at``, ties in the document's order,
+    read backwards when the document runs newest first (``created_at`` never rising, and falling somewhere).
+    """
+    stamps: list[int] = []
+    for index, message in enumerate(messages):
+        stamp = message.get("created_at") if isinstance(message, dict) else None
+        if not isinstance(stamp, int) or isinstance(stamp, bool):
+            raise DocumentError(
+                f"messages[{index}] has no integer created_at, which orders the parts of a thread too large "
+                "for one request; nothing was sent"
+            )
+        stamps.append(stamp)
+    pairs = list(pairwise(stamps))
+    newest_first = any(a > b for a, b in pairs) and all(a >= b for a, b in pairs)
+    positions = list(range(len(messages)))
+    if newest_first:
+        positions.reverse()
+    positions.sort(key=lambda position: stamps[position])
+    return [messages[position] for position in positions]
+
+
+def split(thread: dict[str, Any], messages: list[Any], max_bytes: int) -> tuple[ImportPart, ...]:
+    """The parts of a thread too large for one request: its messages in history order, each part as many as
+    fit under ``max_bytes`` less ``part_margin`` (counting ``more`` and the longest ``import_token``);
+    DocumentError when a single message does not fit alone."""
+    thread_json = _compact(thread)
+    frame = len(ImportPart(thread_json, ()).body(more=True, token="0" * TOKEN_ROOM))
+    room = max_bytes - part_margin(max_bytes) - frame
+    if room <= 0:
+        raise DocumentError(
+            f"the thread object alone is {len(thread_json):,} bytes of JSON: a request of at most "
+            f"{max_bytes:,} bytes has no room for its messages; nothing was sent"
+        )
+    parts: list[ImportPart] = []
+    batch: list[bytes] = []
+    used = 0
+    for message in history_order(messages):
+        encoded = _compact(message)
+        if len(encoded) > room:
+            given = message.get("id")
+            name = f"message {given}" if isinstance(given, str) else "a message"
+            raise DocumentError(
+                f"{name} alone is {len(encoded):,} bytes of JSON, and a request may carry at most "
+                f"{max_bytes:,} bytes ({room:,} for messages, besides the thread and a margin): "
+                "the thread cannot be imported, not even in parts; nothing was sent"
+            )
+        if batch and used + 1 + len(encoded) > room:
+            parts.append(ImportPart(thread_json, tuple(batch)))
+            batch, used = [], 0
+        used += len(encoded) + (1 if batch else 0)
+        batch.append(encoded)
+    parts.append(ImportPart(thread_json, tuple(batch)))
+    return tuple(parts)
 
 
 def load(path: Path, max_bytes: int = MAX_BODY_BYTES) -> ImportRequest:

@@ -1,11 +1,13 @@
 """The migration command (``threads-api``) against the live local server: export a thread to a folder and
 import the folder under another tenant; copy a thread from the server to itself under another tenant through
-the two standard routes."""
+the two standard routes; import a document too large for one request, in parts."""
 
 from __future__ import annotations
 
 import io
 import json
+import secrets
+import string
 from pathlib import Path
 from typing import Any
 
@@ -107,3 +109,43 @@ def test_copy_from_the_server_to_itself_under_another_tenant(live_api: str, tmp_
     code, err = _cli(*argv)
     assert code == 0, err
     assert "1 already done" in err
+
+
+def test_a_document_over_the_request_limit_imports_in_parts(live_api: str, tmp_path: Path) -> None:
+    thread_id = "thread_" + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(24))
+    count = 90
+    oldest_first: list[dict[str, Any]] = [
+        {
+            "id": f"msg_given{n:04d}",
+            "object": "thread.message",
+            "created_at": 1_700_000_000 + n // 3,  # three by three alike: ties keep the history's order
+            "role": "user" if n % 2 == 0 else "assistant",
+            "content": [{"type": "text", "text": {"value": f"message {n} " + "x" * 600, "annotations": []}}],
+            "metadata": {"n": str(n)},
+        }
+        for n in range(count)
+    ]
+    thread = {"id": thread_id, "object": "thread", "created_at": 1_700_000_000, "metadata": {"app": "parts"}}
+    document = {
+        "thread": thread,
+        "messages": {"object": "list", "data": oldest_first[::-1], "has_more": False},
+    }
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps(document))
+    assert path.stat().st_size > 3 * 20_000
+    state = tmp_path / "state.json"
+    argv = ["import", str(path), "--max-request-bytes", "20000", "--state", str(state)]
+    code, err = _cli(*argv, "--base-url", live_api, "--api-key", OTHER_API_KEY)
+    assert code == 0, err
+    assert f"imported {count} messages in " in err
+    listed = _messages(live_api, thread_id, OTHER_API_KEY)
+    texts = [m["content"][0]["text"]["value"] for m in listed]
+    assert texts == [m["content"][0]["text"]["value"] for m in oldest_first]
+    assert [m["created_at"] for m in listed] == [m["created_at"] for m in oldest_first]
+    entry = json.loads(state.read_text())["scopes"]
+    (imported,) = [e[thread_id] for e in entry.values()]
+    assert imported["parts"] >= 3
+    assert imported["message_ids"] == {g["id"]: m["id"] for g, m in zip(oldest_first, listed, strict=True)}
+    assert call("GET", f"{live_api}/threads/{thread_id}", api_key=OTHER_API_KEY).json["metadata"] == {
+        "app": "parts"
+    }

@@ -1,12 +1,13 @@
 """A small in-memory Assistants API on loopback for the migration command's unit tests: the two standard
-routes (retrieve thread, list messages), this API's export and import routes, and scripted answers (a 503,
-a lost answer) in front of them. The bearer key is the tenant."""
+routes (retrieve thread, list messages), this API's export and import routes (an import in parts too:
+``more``, ``import_token``, parts oldest first, the thread invisible until its last part), and scripted
+answers (a 503, a lost answer) in front of them. The bearer key is the tenant."""
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,6 +15,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 DROP = -1  # a scripted "status" that closes the connection without an answer
+HANDLE = 0  # a scripted "status" that answers as usual (with ``lapse``)
+PART_LEASE_HINT = "5"  # Retry-After of a 409 import_in_progress
 
 
 @dataclass
@@ -23,12 +26,14 @@ class Seen:
     query: dict[str, str]
     headers: dict[str, str]
     body: Any
+    size: int = 0  # of the raw body, in bytes
 
 
 @dataclass
 class Script:
-    """Answers ``status`` (``DROP``: no answer) to the next ``times`` requests matching method and path; with
-    ``then_handle``, the request is also carried out first (its answer lost or replaced)."""
+    """Answers ``status`` (``DROP``: no answer) to the next ``times`` requests matching method and path (and
+    ``when``, if given); with ``then_handle``, the request is also carried out first (its answer lost or
+    replaced). With ``lapse``, the thread's unfinished import lapses first, as if 15 minutes had passed."""
 
     method: str
     path: str
@@ -37,6 +42,20 @@ class Script:
     headers: dict[str, str] = field(default_factory=dict)
     body: Any = None
     then_handle: bool = False
+    when: Callable[[Seen], bool] | None = None
+    lapse: bool = False
+
+
+@dataclass
+class Pending:
+    """An import in parts that has not had its last part: invisible to every route."""
+
+    token: str
+    thread: dict[str, Any]
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)  # given id -> new id
+    newest: int | None = None
+    lapsed: bool = False
 
 
 def thread_object(thread_id: str, created_at: int = 1_700_000_000, **metadata: str) -> dict[str, Any]:
@@ -88,6 +107,9 @@ class FakeAssistants:
         self.lock = threading.Lock()
         self.base_url = ""
         self.replay = True  # False: a server that no longer remembers Idempotency-Keys
+        self.max_body: int | None = None  # a request larger than this is a 413
+        self.pending: dict[tuple[str, str], Pending] = {}  # (tenant, thread id) -> an import in parts
+        self.tokens = 0
 
     def put(self, tenant: str, doc: dict[str, Any]) -> None:
         self.threads[(tenant, doc["thread"]["id"])] = {"thread": doc["thread"], "messages": doc["messages"]}
@@ -98,12 +120,26 @@ class FakeAssistants:
     def requests(self, method: str, suffix: str = "") -> list[Seen]:
         return [s for s in self.seen if s.method == method and s.path.endswith(suffix)]
 
+    def lapse(self, tenant: str, thread_id: str) -> None:
+        """The thread's unfinished import lapses (15 minutes without a part): its token is no longer taken,
+        and a new first part takes the thread over."""
+        pending = self.pending.get((tenant, thread_id))
+        if pending is not None:
+            pending.lapsed = True
+
     def answer(self, seen: Seen) -> tuple[int, dict[str, str], Any]:
         with self.lock:
             self.seen.append(seen)
             for script in self.scripts:
                 if script.times > 0 and (script.method, script.path) == (seen.method, seen.path):
+                    if script.when is not None and not script.when(seen):
+                        continue
                     script.times -= 1
+                    if script.lapse:
+                        tenant = seen.headers.get("authorization", "").removeprefix("Bearer ")
+                        self.lapse(tenant, seen.body["thread"]["id"])
+                    if script.status == HANDLE:
+                        return self._route(seen)
                     if script.then_handle:
                         self._route(seen)
                     return script.status, script.headers, script.body
@@ -143,6 +179,10 @@ class FakeAssistants:
         return _error(404, f"Invalid URL ({seen.method} {seen.path})")
 
     def _import(self, tenant: str, seen: Seen) -> tuple[int, dict[str, str], Any]:
+        if self.max_body is not None and seen.size > self.max_body:
+            return _error(413, f"Request too large: {seen.size} bytes, at most {self.max_body}.")
+        if seen.body.get("more") is True or "import_token" in seen.body:
+            return self._import_part(tenant, seen.body)  # a part: the key is not replayed, as by the API
         key = seen.headers.get("idempotency-key")
         if key is not None and (tenant, key) in self.keys:
             return 200, {}, self.keys[(tenant, key)]
@@ -160,6 +200,38 @@ class FakeAssistants:
             self.keys[(tenant, key)] = answer
         return 200, {}, answer
 
+    def _import_part(self, tenant: str, body: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
+        thread, messages, token = body["thread"], body["messages"], body.get("import_token")
+        where = (tenant, thread["id"])
+        pending = self.pending.get(where)
+        if token is None:
+            if where in self.threads:
+                return _error(409, f"A thread with id '{thread['id']}' already exists.", "thread_exists")
+            if pending is not None and not pending.lapsed:
+                status, _, envelope = _error(409, "Another import is in progress.", "import_in_progress")
+                return status, {"Retry-After": PART_LEASE_HINT}, envelope
+            self.tokens += 1
+            pending = self.pending[where] = Pending(f"{self.tokens:032x}", thread)  # what was left: dropped
+        elif pending is None or pending.token != token or pending.lapsed:
+            return _error(409, "No import is waiting for this 'import_token'.", "import_expired")
+        fresh = [m for m in sorted(messages, key=lambda m: m["created_at"]) if m["id"] not in pending.sources]
+        if fresh and pending.newest is not None and fresh[0]["created_at"] < pending.newest:
+            return _error(400, "Invalid 'messages': the parts of an import must come oldest first.")
+        for message in fresh:
+            new_id = f"msg_new{tenant[:4]}{len(pending.messages):06d}"
+            pending.sources[message["id"]] = new_id
+            pending.messages.append({**message, "id": new_id})
+            pending.newest = message["created_at"]
+        answer: dict[str, Any] = {
+            "thread": thread,
+            "message_ids": {m["id"]: pending.sources[m["id"]] for m in messages},
+        }
+        if body.get("more") is True:
+            return 200, {}, {**answer, "import_token": pending.token}
+        del self.pending[where]
+        self.threads[where] = {"thread": thread, "messages": pending.messages}
+        return 200, {}, answer
+
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
@@ -174,6 +246,7 @@ class _Handler(BaseHTTPRequestHandler):
             {k: v[0] for k, v in parse_qs(parts.query).items()},
             {k.lower(): v for k, v in self.headers.items()},
             json.loads(raw) if raw else None,
+            len(raw),
         )
         status, headers, body = self.server.fake.answer(seen)
         if status == DROP:

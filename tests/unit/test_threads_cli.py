@@ -1,5 +1,6 @@
 """The migration command (``threads-api``, local/migrate.py) against a fake Assistants API on loopback:
-import, export, copy, resuming, conflicts, retries, the size check, the exit status and ``keys``."""
+import, export, copy, resuming, conflicts, retries, the size check, a thread in parts, the exit status and
+``keys``."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ import pytest
 
 from local import apiclient, keytool, migrate
 from local.migration_state import STATE_NAME
-from local.thread_docs import MAX_BODY_BYTES, import_request
-from tests.support.fake_assistants import DROP, FakeAssistants, Script, document, serving
+from local.thread_docs import MAX_BODY_BYTES, import_request, part_margin
+from tests.support.fake_assistants import DROP, HANDLE, FakeAssistants, Script, document, serving
 
 THREAD_A = "thread_AAAAAAAAAAAAAAAAAAAAAAAA"
 THREAD_B = "thread_BBBBBBBBBBBBBBBBBBBBBBBB"
@@ -117,24 +118,29 @@ def test_same_content_gives_the_same_idempotency_key_and_other_content_another()
     assert len(import_request(doc).idempotency_key) <= 255
 
 
-def test_a_thread_too_large_for_one_request_fails_unsent_with_its_size(
+def test_a_message_too_large_for_any_request_fails_its_thread_unsent(
     api: FakeAssistants, tmp_path: Path
 ) -> None:
-    big = document(THREAD_A, 1)
-    big["messages"][0]["content"][0]["text"]["value"] = "x" * MAX_BODY_BYTES  # over 6 MiB once framed
+    big = document(THREAD_A, 3)
+    big["messages"][1]["content"][0]["text"]["value"] = "x" * MAX_BODY_BYTES  # over 6 MiB once framed
     write(tmp_path / "big.json", big)
     write(tmp_path / "small.json", document(THREAD_B, 2))
     result = cli(api, "import", str(tmp_path / "big.json"), str(tmp_path / "small.json"), "--state", "s.json")
     assert result.code == 1
     assert [s.body["thread"]["id"] for s in api.requests("POST")] == [THREAD_B]
-    assert f"failed: {THREAD_A} ({tmp_path / 'big.json'}): too large to import in one request" in result.err
+    name = big["messages"][1]["id"]
+    assert f"failed: {THREAD_A} ({tmp_path / 'big.json'}): message {name} alone is " in result.err
     assert f"at most {MAX_BODY_BYTES:,} bytes" in result.err
-    # A lower limit, for a deployment whose gateway takes less.
-    write(tmp_path / "c.json", document(THREAD_C, 30))
+    assert "not even in parts; nothing was sent" in result.err
+    # A lower limit, for a deployment whose gateway takes less: one message over it fails the thread.
+    doc = document(THREAD_C, 30)
+    doc["messages"][7]["content"][0]["text"]["value"] = "y" * 3000
+    write(tmp_path / "c.json", doc)
     lower = cli(api, "import", str(tmp_path / "c.json"), "--max-request-bytes", "2000", "--state", "s.json")
     assert lower.code == 1
-    assert "too large to import in one request" in lower.err
+    assert f"message {doc['messages'][7]['id']} alone is " in lower.err
     assert api.stored("dest", THREAD_C) is None
+    assert len(api.requests("POST")) == 1
 
 
 def test_an_incomplete_document_is_refused(api: FakeAssistants, tmp_path: Path) -> None:
@@ -143,6 +149,172 @@ def test_an_incomplete_document_is_refused(api: FakeAssistants, tmp_path: Path) 
     assert result.code == 1
     assert "one page of a longer export" in result.err
     assert api.requests("POST") == []
+
+
+# --- a thread too large for one request, in parts ----------------------------------------------------------
+
+IMPORT = "/v1/threads/import"
+LIMIT = 5000
+
+
+def long_document(thread_id: str, count: int) -> dict[str, Any]:
+    """``count`` messages of about 400 bytes each, two by two with the same ``created_at``."""
+    doc = document(thread_id, count)
+    for n, message in enumerate(doc["messages"]):
+        message["content"][0]["text"]["value"] = f"message {n} " + "x" * 300
+        message["created_at"] = 1_700_000_000 + n // 2
+    return doc
+
+
+def given_ids(doc: dict[str, Any]) -> list[str]:
+    return [m["id"] for m in doc["messages"]]
+
+
+def first_part_after_token(seen: Any) -> bool:
+    return "import_token" in seen.body
+
+
+def last_part(seen: Any) -> bool:
+    return "import_token" in seen.body and seen.body.get("more") is not True
+
+
+def assert_imported_whole(api: FakeAssistants, doc: dict[str, Any], entry: dict[str, Any]) -> None:
+    """The thread is stored once, oldest first, and the state's id map covers every message."""
+    stored = api.stored("dest", doc["thread"]["id"])
+    assert stored is not None
+    texts = [m["content"][0]["text"]["value"] for m in stored["messages"]]
+    assert texts == [m["content"][0]["text"]["value"] for m in doc["messages"]]
+    assert entry["status"] == "done"
+    assert entry["message_ids"] == dict(
+        zip(given_ids(doc), [m["id"] for m in stored["messages"]], strict=True)
+    )
+
+
+def test_a_document_over_the_limit_is_imported_in_parts_oldest_first_with_the_token(
+    api: FakeAssistants, tmp_path: Path
+) -> None:
+    doc = long_document(THREAD_A, 40)
+    newest_first = {**doc, "messages": doc["messages"][::-1]}  # a desc dump: read backwards, ties too
+    api.max_body = LIMIT
+    state = tmp_path / "state.json"
+    path = str(write(tmp_path / "a.json", newest_first))
+    result = cli(api, "import", path, "--max-request-bytes", str(LIMIT), "--state", str(state))
+    assert result.code == 0, result.err
+    parts = api.requests("POST", "/threads/import")
+    assert len(parts) >= 4
+    assert all(part.size <= LIMIT - part_margin(LIMIT) for part in parts)
+    assert all(part.body["thread"] == doc["thread"] for part in parts)
+    first, *middle, last = parts
+    assert (first.body["more"], "import_token" in first.body) == (True, False)
+    assert all(part.body["more"] is True for part in middle)
+    assert "more" not in last.body
+    assert {part.body["import_token"] for part in [*middle, last]} == {f"{1:032x}"}  # the fake's first
+    assert [m["id"] for part in parts for m in part.body["messages"]] == given_ids(doc)
+    keys = [part.headers["idempotency-key"] for part in parts]
+    assert len(set(keys)) == len(parts)
+    assert all(key.startswith(f"threads-api-part-{THREAD_A}-") and len(key) <= 255 for key in keys)
+    entry = state_of(state)[THREAD_A]
+    assert entry["parts"] == len(parts)
+    assert_imported_whole(api, doc, entry)
+    assert f"imported 40 messages in {len(parts)} parts" in result.err
+    assert "40 messages imported" in result.err
+    # Done is done: a second run sends nothing.
+    assert cli(api, "import", path, "--max-request-bytes", str(LIMIT), "--state", str(state)).code == 0
+    assert len(api.requests("POST")) == len(parts)
+
+
+def test_a_part_whose_answer_was_lost_is_sent_again_and_stored_once(
+    api: FakeAssistants, tmp_path: Path
+) -> None:
+    doc = long_document(THREAD_A, 30)
+    api.scripts.append(Script("POST", IMPORT, DROP, then_handle=True, when=first_part_after_token))
+    state = tmp_path / "state.json"
+    path = str(write(tmp_path / "a.json", doc))
+    result = cli(api, "import", path, "--max-request-bytes", str(LIMIT), "--state", str(state))
+    assert result.code == 0, result.err
+    assert result.sleeps == [0.5]
+    _, lost, again, *_ = api.requests("POST")
+    assert (again.body, again.headers["idempotency-key"]) == (lost.body, lost.headers["idempotency-key"])
+    assert_imported_whole(api, doc, state_of(state)[THREAD_A])
+
+
+def test_a_lost_answer_to_the_last_part_counts_as_done_with_the_map_of_the_others(
+    api: FakeAssistants, tmp_path: Path
+) -> None:
+    doc = long_document(THREAD_A, 30)
+    api.scripts.append(Script("POST", IMPORT, DROP, then_handle=True, when=last_part))
+    state = tmp_path / "state.json"
+    path = str(write(tmp_path / "a.json", doc))
+    result = cli(api, "import", path, "--max-request-bytes", str(LIMIT), "--state", str(state))
+    assert result.code == 0, result.err
+    assert "the last part's answer was lost" in result.err
+    last = api.requests("POST", "/threads/import")[-1]
+    assert last_part(last)
+    entry = state_of(state)[THREAD_A]
+    stored = api.stored("dest", THREAD_A)
+    assert stored is not None
+    assert [m["content"] for m in stored["messages"]] == [m["content"] for m in doc["messages"]]
+    known = len(given_ids(doc)) - len(last.body["messages"])
+    new_ids = [m["id"] for m in stored["messages"]]
+    assert entry["message_ids"] == dict(zip(given_ids(doc)[:known], new_ids[:known], strict=True))
+    assert "not in message_ids" in entry["note"]
+
+
+def test_an_import_interrupted_midway_starts_again_from_its_first_part(
+    api: FakeAssistants, tmp_path: Path
+) -> None:
+    doc = long_document(THREAD_A, 30)
+    api.scripts.append(Script("POST", IMPORT, 503, body={"error": {}}, when=first_part_after_token))
+    state = tmp_path / "state.json"
+    argv = ["import", str(write(tmp_path / "a.json", doc)), "--max-request-bytes", str(LIMIT)]
+    argv += ["--state", str(state), "--base-url", api.base_url, "--api-key", "dest"]
+
+    def interrupt(_: float) -> None:
+        raise KeyboardInterrupt
+
+    err = io.StringIO()
+    assert (
+        migrate.run([*argv, "--attempts", "3"], {}, err=err, sleep=interrupt, tty=False)
+        == migrate.INTERRUPTED
+    )
+    assert (state_of(state)[THREAD_A]["status"], state_of(state)[THREAD_A]["parts_sent"]) == ("sent", 2)
+    assert api.stored("dest", THREAD_A) is None  # invisible: its last part never came
+    # The next run starts from the first part; the unfinished import holds the thread until it lapses.
+    held = cli(api, *argv[:-4], "--state", str(state), "--attempts", "3")
+    assert held.code == 1
+    assert held.sleeps == [5.0, 5.0]
+    assert "import_in_progress" in held.err
+    assert "run the same command again then" in held.err
+    api.lapse("dest", THREAD_A)  # 15 minutes later
+    before = len(api.requests("POST"))
+    again = cli(api, *argv[:-4], "--state", str(state))
+    assert again.code == 0, again.err
+    first, *rest = api.requests("POST")[before:]
+    assert "import_token" not in first.body
+    assert [m["id"] for part in [first, *rest] for m in part.body["messages"]] == given_ids(doc)
+    assert_imported_whole(api, doc, state_of(state)[THREAD_A])
+
+
+def test_an_import_that_lapses_during_the_run_starts_again_once(api: FakeAssistants, tmp_path: Path) -> None:
+    doc = long_document(THREAD_A, 30)
+    api.scripts.append(Script("POST", IMPORT, HANDLE, lapse=True, when=first_part_after_token))
+    state = tmp_path / "state.json"
+    path = str(write(tmp_path / "a.json", doc))
+    result = cli(api, "import", path, "--max-request-bytes", str(LIMIT), "--state", str(state))
+    assert result.code == 0, result.err
+    assert "import_expired): starting again from part 1" in result.err
+    posts = api.requests("POST")
+    assert [("import_token" in p.body) for p in posts[:3]] == [False, True, False]
+    assert_imported_whole(api, doc, state_of(state)[THREAD_A])
+    # Lapsing every time: started again once, then a failure.
+    doc_b = long_document(THREAD_B, 30)
+    api.scripts.append(Script("POST", IMPORT, HANDLE, times=2, lapse=True, when=first_part_after_token))
+    path_b = str(write(tmp_path / "b.json", doc_b))
+    failed = cli(api, "import", path_b, "--max-request-bytes", str(LIMIT), "--state", str(state))
+    assert failed.code == 1
+    assert "part 2 of " in failed.err
+    assert "(again, after starting over)" in failed.err
+    assert api.stored("dest", THREAD_B) is None
 
 
 # --- failures and the exit status ---------------------------------------------------------------------------
