@@ -77,18 +77,14 @@ def test_the_events_address_one_thread_with_one_message_under_one_key() -> None:
     assert found.threads == {"thread_abc123DEF456ghi789JKL012": ["msg_0AbCdEfGhIjKlMnOpQrStUvW"]}
 
 
-def test_without_the_key_the_samples_command_says_how_to_make_it(
-    server: LocalServer, data_dir: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_without_the_key_the_samples_command_says_how_to_make_it(server: LocalServer, data_dir: Path) -> None:
     env = {"LOCAL_DATA_DIR": str(data_dir)}
-    listing = io.StringIO()
-    keytool.run(["--local", "list"], env, out=listing)
-    if "sample events" in listing.getvalue():
-        pytest.skip("the events' key was made by an earlier test of this module")
-    assert samples.run(["--local"], env, out=io.StringIO()) == 1
-    err = capsys.readouterr().err
-    assert f"--secret {TEST_API_KEY}" in err
-    assert "local.keytool --local create --tenant default" in err
+    table, call = keytool.table_caller({**env, **keytool.local_environment(env)})
+    absent = samples.Samples("sk-never-made-0000000000000000000", {"thread_" + "A" * 24: []})
+    with pytest.raises(samples.SampleError) as refused:
+        samples.write_samples(table, call, absent, io.StringIO(), local=True)
+    assert "local.keytool --local create --tenant default" in str(refused.value)
+    assert "--secret sk-never-made-0000000000000000000" in str(refused.value)
 
 
 @pytest.mark.parametrize("path", _http_events(), ids=lambda p: p.stem)
