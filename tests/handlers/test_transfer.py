@@ -597,3 +597,34 @@ def test_a_thread_written_before_the_list_existed_joins_it_when_modified(table: 
     assert _send("POST", f"/v1/threads/{old}", body={}).status == 200
 
     assert [t["id"] for t in list_threads(**{"metadata[user]": "u1"}).body["data"]] == [old]
+
+
+def test_a_first_part_sent_again_with_its_idempotency_key_continues_the_same_import(table: Any) -> None:
+    given = [given_message(100 + i, f"m{i}") for i in range(4)]
+    first, last = _parts(given, 2)
+    headers = {"idempotency-key": "part-1"}
+    lost = import_doc(document(first) | {"more": True}, headers=headers)
+    again = import_doc(document(first) | {"more": True}, headers=headers)
+    assert again.status == 200, again.body
+    assert again.body["import_token"] == lost.body["import_token"]
+
+    done = import_doc(document(last) | {"import_token": again.body["import_token"]})
+
+    assert done.status == 200, done.body
+    texts = [
+        m["content"][0]["text"]["value"] for m in list_messages(ORIGINAL_THREAD, order="asc").body["data"]
+    ]
+    assert texts == ["m0", "m1", "m2", "m3"]
+
+
+def test_the_last_part_sent_again_after_the_import_finished_answers_its_ids(table: Any) -> None:
+    given = [given_message(100 + i, f"m{i}") for i in range(4)]
+    first, last = _parts(given, 2)
+    token = import_doc(document(first) | {"more": True}).body["import_token"]
+    done = import_doc(document(last) | {"import_token": token})
+    before = scan(table)
+
+    again = import_doc(document(last) | {"import_token": token})
+
+    assert (again.status, again.body) == (200, done.body)
+    assert scan(table) == before

@@ -8,6 +8,7 @@ given id in the table (``source_id``), so a repeat with the same ``Idempotency-K
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import time
 from itertools import pairwise
@@ -122,8 +123,11 @@ def import_thread(
                 return earlier
             if run.completed and not part:
                 raise errors.thread_not_found(run.earlier)
-            run.reserve(record.id)
-        token = _write(tenant, record, items, mapping, request, retry_is_safe=run.keyed or part)
+            if not run.completed:
+                run.reserve(record.id)
+        token = _write(
+            tenant, record, items, mapping, request, key=idempotency_key, retry_is_safe=run.keyed or part
+        )
     return ThreadImported(thread=threads.to_wire(record), message_ids=mapping, import_token=token)
 
 
@@ -142,13 +146,14 @@ def _write(
     mapping: dict[str, str],
     request: ImportThreadRequest,
     *,
+    key: str | None,
     retry_is_safe: bool,
 ) -> str | None:
     """Writes the thread (or one part of it); the token that continues it while ``more`` parts follow."""
     store = storage.import_store()
     now = int(time.time())
     first = request.import_token is None
-    token = secrets.token_hex(16) if first else str(request.import_token)
+    token = _first_token(tenant, key) if first else str(request.import_token)
     try:
         if first:
             store.begin(tenant, record.id, owner=token, lease_until=_lease_until(now, waiting=False), now=now)
@@ -163,6 +168,10 @@ def _write(
                 lease_until=_lease_until(now, waiting=False),
                 oldest=min(stamps, default=None),
             )
+    except faults.ImportLost as exc:
+        if not items and not request.more and _is_live(tenant, record.id):
+            return None  # the last part sent again: its earlier attempt finished the import
+        raise _import_failure(exc, record.id, retry_is_safe=retry_is_safe) from exc
     except faults.StoreError as exc:
         raise _import_failure(exc, record.id, retry_is_safe=retry_is_safe) from exc
     try:
@@ -188,6 +197,24 @@ def _write(
             _give_up(store, tenant, record.id, token, now)
         raise
     return None
+
+
+def _first_token(tenant: str, key: str | None) -> str:
+    """The token of a new import: random, or with an Idempotency-Key the same for every retry of that
+    first request (so a retry whose first attempt's answer was lost continues that attempt's import)."""
+    if key is None:
+        return secrets.token_hex(16)
+    return hashlib.sha256(f"import\x00{tenant}\x00{key}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def _is_live(tenant: str, thread_id: str) -> bool:
+    try:
+        storage.thread_store().get_thread(tenant, thread_id)
+    except faults.ThreadMissing:
+        return False
+    except faults.StoreError as exc:
+        raise store_failure(exc, thread_id) from exc
+    return True
 
 
 def _skip_stored(
