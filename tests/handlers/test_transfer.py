@@ -628,3 +628,26 @@ def test_the_last_part_sent_again_after_the_import_finished_answers_its_ids(tabl
 
     assert (again.status, again.body) == (200, done.body)
     assert scan(table) == before
+
+
+def test_an_import_in_parts_started_again_with_the_same_keys_finishes_once(table: Any) -> None:
+    given = [given_message(100 + i, f"m{i}") for i in range(6)]
+    parts = _parts(given, 2)
+
+    def send_part(index: int, token: str | None) -> Answer:
+        body = document(parts[index]) | ({"more": True} if index < 2 else {})
+        if token is not None:
+            body["import_token"] = token
+        return import_doc(body, headers={"idempotency-key": f"part-{index}"})
+
+    token = send_part(0, None).body["import_token"]
+    assert send_part(1, token).status == 200  # then the run stops
+    token = send_part(0, None).body["import_token"]  # the next run starts again
+    assert send_part(1, token).status == 200
+    done = send_part(2, token)
+
+    assert done.status == 200, done.body
+    texts = [
+        m["content"][0]["text"]["value"] for m in list_messages(ORIGINAL_THREAD, order="asc").body["data"]
+    ]
+    assert texts == [f"m{i}" for i in range(6)]

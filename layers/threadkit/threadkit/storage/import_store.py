@@ -96,8 +96,12 @@ class ImportStore(PurgeStore):
                         "Put": {
                             "TableName": self._table,
                             "Item": marker,
-                            "ConditionExpression": "attribute_not_exists(pk) OR lease_until < :now",
-                            "ExpressionAttributeValues": {":now": {"N": str(now)}},
+                            # A marker of this very import (an attempt whose answer was lost, or the same
+                            # first part sent again with its Idempotency-Key) is replaced, as is a lapsed one.
+                            "ConditionExpression": "attribute_not_exists(pk) OR lease_until < :now "
+                            "OR #owner = :owner",
+                            "ExpressionAttributeNames": {"#owner": "owner"},
+                            "ExpressionAttributeValues": {":now": {"N": str(now)}, ":owner": {"S": owner}},
                             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                         }
                     },
@@ -106,9 +110,7 @@ class ImportStore(PurgeStore):
         except ConditionFailed as exc:
             if 0 in exc.failed:
                 raise ThreadExists(thread_id, being_deleted="deleted_at" in exc.found.get(0, {})) from exc
-            if exc.found.get(1, {}).get("owner") != {"S": owner}:
-                raise ImportRunning(thread_id) from exc
-            # Our own marker: an earlier attempt of this very call, carried out although its answer was lost.
+            raise ImportRunning(thread_id) from exc
         except (Throttled, Unavailable) as exc:
             self._settle(
                 exc, marker_key(tenant, thread_id), lambda found: (found or {}).get("owner") == {"S": owner}
