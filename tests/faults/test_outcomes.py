@@ -24,14 +24,13 @@ import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 
 from tests.support.api import (
-    MESSAGE_ROUTE,
     THREAD,
     assert_error,
     checked,
     create,
     create_event,
     error,
-    message_path,
+    message_event,
     modify_event,
     send_create,
     send_modify,
@@ -127,15 +126,7 @@ BODY = {"role": "user", "content": "Hello"}
 
 
 def send_delete_message(thread_id: str, message_id: str) -> Answer:
-    return checked(
-        delete_message.lambda_handler,
-        http_event(
-            "DELETE",
-            message_path(thread_id, message_id),
-            route_key=MESSAGE_ROUTE.format(method="DELETE"),
-            path_parameters={"thread_id": thread_id, "message_id": message_id},
-        ),
-    )
+    return checked(delete_message.lambda_handler, message_event("DELETE", thread_id, message_id))
 
 
 def send_thread(method: str, thread_id: str | None = None, body: Any = None, **headers: str) -> Answer:

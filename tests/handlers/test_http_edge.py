@@ -42,12 +42,12 @@ from tests.support.api import (
     text_part,
 )
 from tests.support.api_events import TEST_API_KEY, TEST_TENANT, Answer, call, http_event
-from tests.support.moto_table import TABLE_NAME
+from tests.support.dynamodb_stubs import failing_calls, queue_until_failure
 from tests.support.seeding import thread  # noqa: F401 - fixture
 from threadkit.contract import errors
 from threadkit.domain import messages
 from threadkit.edge import events as edge_events
-from threadkit.storage import client, schema
+from threadkit.storage import client
 from threadkit.storage import settings as function_settings
 from threadkit.storage.message_store import MessageStore
 
@@ -286,36 +286,12 @@ OPERATION_CALLS = {
     "list": ["get_item", "query"],
     "modify": ["get_item", "update_item"],
 }
-FAILING_CALLS = [
-    pytest.param(operation, index, id=f"{operation}-{call}")
-    for operation, calls in OPERATION_CALLS.items()
-    for index, call in enumerate(calls)
-]
-
-
-def _thread_item() -> dict[str, Any]:
-    """THREAD's own item, live, as GetItem returns it."""
-    return {
-        "pk": {"S": schema.partition_key(TEST_TENANT, THREAD)},
-        "sk": {"S": schema.THREAD_SK},
-        "created_at": {"N": "1761861545"},
-        "metadata": {"S": "{}"},
-        "tool_resources": {"S": "{}"},
-    }
+FAILING_CALLS = failing_calls(OPERATION_CALLS)
 
 
 def _queue_until_failure(stubber: Stubber, operation: str, failing: int) -> str:
     """Queues the answers of the calls before the ``failing`` one; returns the name of the failing call."""
-    calls = OPERATION_CALLS[operation]
-    for call_name in calls[:failing]:
-        assert call_name == "get_item", call_name
-        key = {"pk": _thread_item()["pk"], "sk": _thread_item()["sk"]}
-        stubber.add_response(
-            "get_item",
-            {"Item": _thread_item()},
-            expected_params={"TableName": TABLE_NAME, "Key": key, "ConsistentRead": True},
-        )
-    return calls[failing]
+    return queue_until_failure(stubber, OPERATION_CALLS[operation], failing, TEST_TENANT, THREAD)
 
 
 @pytest.fixture

@@ -23,7 +23,6 @@ from moto.dynamodb.exceptions import ItemSizeTooLarge
 from moto.dynamodb.models import dynamo_type
 
 from tests.support.api import (
-    MESSAGE_ROUTE,
     THREAD,
     assert_error,
     assert_message,
@@ -31,7 +30,7 @@ from tests.support.api import (
     create_event,
     error,
     list_event,
-    message_path,
+    message_event,
     modify_event,
     send_create,
     send_list,
@@ -78,15 +77,7 @@ def moto_counts_replaced_attributes_once(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def retrieve(message_id: str, thread_id: str = THREAD) -> Answer:
-    return checked(
-        retrieve_message.lambda_handler,
-        http_event(
-            "GET",
-            message_path(thread_id, message_id),
-            route_key=MESSAGE_ROUTE.format(method="GET"),
-            path_parameters={"thread_id": thread_id, "message_id": message_id},
-        ),
-    )
+    return checked(retrieve_message.lambda_handler, message_event("GET", thread_id, message_id))
 
 
 def new_thread(body: dict[str, Any]) -> Answer:

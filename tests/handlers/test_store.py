@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from tests.support import paging
+from tests.support.dynamodb_stubs import failing_calls, queue_until_failure
 from tests.support.moto_table import TABLE_NAME, recreate, scan
 from tests.support.paging import Order
 from tests.support.seeding import item_keys, make_thread, thread_key
@@ -611,21 +612,7 @@ STORE_CALLS = {
     "set_metadata": ["get_item", "update_item"],
     "page": ["get_item", "query"],
 }
-FAILING_CALLS = [
-    pytest.param(method, index, id=f"{method}-{call}")
-    for method, calls in STORE_CALLS.items()
-    for index, call in enumerate(calls)
-]
-
-
-def live_thread_item() -> dict[str, Any]:
-    return {
-        "pk": {"S": schema.partition_key(TENANT, THREAD)},
-        "sk": {"S": schema.THREAD_SK},
-        "created_at": {"N": str(SECOND)},
-        "metadata": {"S": "{}"},
-        "tool_resources": {"S": "{}"},
-    }
+FAILING_CALLS = failing_calls(STORE_CALLS)
 
 
 def stubbed_store(
@@ -638,17 +625,9 @@ def stubbed_store(
 ) -> tuple[MessageStore, Stubber]:
     client = boto3.client("dynamodb", region_name="us-east-1")
     stubber = Stubber(client)
-    calls = STORE_CALLS[method]
-    for call in calls[:failing]:
-        assert call == "get_item", call
-        key = {"pk": live_thread_item()["pk"], "sk": live_thread_item()["sk"]}
-        stubber.add_response(
-            "get_item",
-            {"Item": live_thread_item()},
-            expected_params={"TableName": TABLE_NAME, "Key": key, "ConsistentRead": True},
-        )
+    failing_call = queue_until_failure(stubber, STORE_CALLS[method], failing, TENANT, THREAD)
     stubber.add_client_error(
-        calls[failing], service_error_code=code, http_status_code=status, modeled_fields=modeled_fields
+        failing_call, service_error_code=code, http_status_code=status, modeled_fields=modeled_fields
     )
     stubber.activate()
     return MessageStore(TABLE_NAME, Caller(client, max_attempts=1)), stubber

@@ -14,7 +14,7 @@ import purge_threads
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
-from tests.support.api import thread_not_found
+from tests.support.api import openai_message, text_part, thread_not_found
 from tests.support.api_events import TEST_TENANT, Answer, FakeContext
 from tests.support.moto_table import TABLE_NAME, scan
 from tests.support.routing import routed_event, send
@@ -61,22 +61,13 @@ def new_thread(body: dict[str, Any] | None = None, *, key: str | None = None) ->
 
 def given_message(created_at: int, text: str, **fields: Any) -> dict[str, Any]:
     """A message as OpenAI returned it."""
-    return {
-        "id": f"msg_given{next(_ordinal):05d}",
-        "object": "thread.message",
-        "created_at": created_at,
-        "assistant_id": None,
-        "thread_id": ORIGINAL_THREAD,
-        "run_id": None,
-        "role": "user",
-        "content": [{"type": "text", "text": {"value": text, "annotations": []}}],
-        "attachments": [],
-        "metadata": {},
-        "status": "completed",
-        "incomplete_details": None,
-        "completed_at": None,
-        "incomplete_at": None,
-    } | fields
+    given = openai_message(
+        id=f"msg_given{next(_ordinal):05d}",
+        created_at=created_at,
+        content=[text_part(text)],
+        thread_id=ORIGINAL_THREAD,
+    )
+    return given | fields
 
 
 def document(messages: list[dict[str, Any]], **thread: Any) -> dict[str, Any]:

@@ -11,8 +11,9 @@ errata, plus the thread operations), by an httpx event hook on the SDK's own HTT
 
 from __future__ import annotations
 
+import functools
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any, cast
 
 import openai
@@ -27,9 +28,9 @@ from openai.types.beta.threads import (
     TextContentBlock,
 )
 
-from tests.support.api import assert_message, message_not_found, text_part, thread_not_found
+from tests.support import live
+from tests.support.api import EMPTY_LIST, assert_message, message_not_found, text_part, thread_not_found
 from tests.support.live import LIVE_API_KEY, MISSING, NEVER_MINTED, UNKNOWN_THREAD, last_body, new_thread
-from tests.support.live import assert_thread as assert_thread_object
 from tests.support.spec import ResponseRecorder
 
 pytestmark = pytest.mark.filterwarnings("ignore:The Assistants API is deprecated:DeprecationWarning")
@@ -37,19 +38,19 @@ pytestmark = pytest.mark.filterwarnings("ignore:The Assistants API is deprecated
 MANY = 250  # messages in the paging thread
 
 
-def make_client(base_url: str, recorder: ResponseRecorder) -> OpenAI:
+def make_client(base_url: str, hooks: live.Hooks) -> OpenAI:
     return OpenAI(
         base_url=base_url,
         api_key=LIVE_API_KEY,
         max_retries=0,
         timeout=30.0,
-        http_client=openai.DefaultHttpxClient(event_hooks=recorder.httpx_hooks()),
+        http_client=openai.DefaultHttpxClient(event_hooks=hooks),
     )
 
 
 @pytest.fixture
 def client(live_api: str, recorder: ResponseRecorder) -> Iterator[OpenAI]:
-    with make_client(live_api, recorder) as client:
+    with make_client(live_api, recorder.httpx_hooks()) as client:
         yield client
 
 
@@ -62,43 +63,18 @@ def thread(client: OpenAI) -> str:
 @pytest.fixture(scope="module")
 def paging_thread(live_api: str) -> tuple[str, list[str]]:
     """A thread with MANY messages ("message 000", ...), and their ids in creation order."""
-    recorder = ResponseRecorder()
-    with make_client(live_api, recorder) as client:
-        thread = new_thread(client)
-        ids = [
-            client.beta.threads.messages.create(thread, role="user", content=f"message {n:03}").id
-            for n in range(MANY)
-        ]
-    recorder.assert_clean(at_least=MANY + 1)
-    assert len(set(ids)) == MANY
-    return thread, ids
+    return live.new_paging_thread(lambda hooks: make_client(live_api, hooks), MANY)
 
 
 # --- create -------------------------------------------------------------------------------------------------
 
 
 def test_create_with_a_string(client: OpenAI, recorder: ResponseRecorder, thread: str) -> None:
-    message = client.beta.threads.messages.create(thread, role="user", content="Hello, world!")
+    message = live.create_text_message(client, recorder, thread, "Hello, world!")
 
-    assert_message(last_body(recorder), content=[text_part("Hello, world!")], thread_id=thread)
     assert isinstance(message, Message)
-    assert message.id == last_body(recorder)["id"]
-    assert message.object == "thread.message"
-    assert message.thread_id == thread
-    assert message.role == "user"
-    assert message.status == "completed"
-    assert message.completed_at == message.created_at
-    assert message.assistant_id is None
-    assert message.run_id is None
     assert message.incomplete_details is None
-    assert message.incomplete_at is None
-    assert message.attachments == []
-    assert message.metadata == {}
-    assert len(message.content) == 1
-    block = message.content[0]
-    assert isinstance(block, TextContentBlock)
-    assert block.text.value == "Hello, world!"
-    assert block.text.annotations == []
+    assert isinstance(message.content[0], TextContentBlock)
 
 
 def test_create_with_content_parts(client: OpenAI, recorder: ResponseRecorder, thread: str) -> None:
@@ -106,32 +82,28 @@ def test_create_with_content_parts(client: OpenAI, recorder: ResponseRecorder, t
         {"file_id": "file-abc123", "tools": [{"type": "code_interpreter"}]},
         {"file_id": "file-def456", "tools": [{"type": "file_search"}, {"type": "code_interpreter"}]},
     ]
-    message = client.beta.threads.messages.create(
+    parts = [
+        {"type": "text", "text": "First, é ✓ 日本"},
+        {"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}},
+        {"type": "image_file", "image_file": {"file_id": "file-img789", "detail": "low"}},
+        {"type": "text", "text": "Last"},
+    ]
+    answered = [
+        text_part("First, é ✓ 日本"),
+        {"type": "image_url", "image_url": {"url": "https://example.com/cat.png", "detail": "auto"}},
+        {"type": "image_file", "image_file": {"file_id": "file-img789", "detail": "low"}},
+        text_part("Last"),
+    ]
+    message = live.create_with_parts(
+        client,
+        recorder,
         thread,
-        role="assistant",
-        content=[
-            {"type": "text", "text": "First, é ✓ 日本"},
-            {"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}},
-            {"type": "image_file", "image_file": {"file_id": "file-img789", "detail": "low"}},
-            {"type": "text", "text": "Last"},
-        ],
+        parts,
+        answered,
         attachments=attachments,
         metadata={"user": "abc123", "modified": "false"},
     )
 
-    assert_message(
-        last_body(recorder),
-        thread_id=thread,
-        role="assistant",
-        content=[
-            text_part("First, é ✓ 日本"),
-            {"type": "image_url", "image_url": {"url": "https://example.com/cat.png", "detail": "auto"}},
-            {"type": "image_file", "image_file": {"file_id": "file-img789", "detail": "low"}},
-            text_part("Last"),
-        ],
-        attachments=attachments,
-        metadata={"user": "abc123", "modified": "false"},
-    )
     assert [block.type for block in message.content] == ["text", "image_url", "image_file", "text"]
     assert isinstance(message.content[0], TextContentBlock)
     url_block = message.content[1]
@@ -166,13 +138,7 @@ def test_list_of_an_empty_thread(client: OpenAI, recorder: ResponseRecorder, thr
     page = client.beta.threads.messages.list(thread)
     assert page.data == []
     assert page.has_more is False
-    assert last_body(recorder) == {
-        "object": "list",
-        "data": [],
-        "first_id": None,
-        "last_id": None,
-        "has_more": False,
-    }
+    assert last_body(recorder) == EMPTY_LIST
     assert list(page) == []
     assert len(recorder.exchanges) == before + 1
 
@@ -442,32 +408,8 @@ def test_retrieve_and_delete_check_the_message_prefix(client: OpenAI, thread: st
 # --- threads ------------------------------------------------------------------------------------------------
 
 
-def assert_thread(body: Any, thread: Thread, **expected: Any) -> None:
-    """``body`` (the raw answer) is exactly the thread object, and ``thread`` (the SDK's) agrees with it."""
-    assert isinstance(thread, Thread)
-    assert_thread_object(body, thread, **expected)
-
-
-def assert_thread_is_gone(client: OpenAI, thread_id: str, message_id: str) -> None:
-    """Every thread and message operation on ``thread_id`` is a 404 "No thread found"; ``message_id`` is
-    one of its messages (or any id): the thread is checked first."""
-    threads, messages = client.beta.threads, client.beta.threads.messages
-    calls: dict[str, Callable[[], object]] = {
-        "retrieve thread": lambda: threads.retrieve(thread_id),
-        "update thread": lambda: threads.update(thread_id, metadata={"k": "v"}),
-        "delete thread": lambda: threads.delete(thread_id),
-        "list messages": lambda: messages.list(thread_id),
-        "create message": lambda: messages.create(thread_id, role="user", content="hi"),
-        "retrieve message": lambda: messages.retrieve(message_id, thread_id=thread_id),
-        "update message": lambda: messages.update(message_id, thread_id=thread_id, metadata={"k": "v"}),
-        "delete message": lambda: messages.delete(message_id, thread_id=thread_id),
-    }
-    for name, call in calls.items():
-        with pytest.raises(openai.NotFoundError) as caught:
-            call()
-        assert caught.value.status_code == 404, name
-        assert caught.value.body == thread_not_found(thread_id)["error"], name
-        assert (caught.value.code, caught.value.param) == (None, None), name
+# ``body`` (the raw answer) is exactly the thread object, and ``thread`` (the SDK's Thread) agrees with it.
+assert_thread = functools.partial(live.assert_thread, sdk_class=Thread)
 
 
 def test_thread_lifecycle(client: OpenAI, recorder: ResponseRecorder) -> None:
@@ -548,9 +490,7 @@ def test_thread_lifecycle(client: OpenAI, recorder: ResponseRecorder) -> None:
     assert last_body(recorder) == {"id": thread.id, "object": "thread.deleted", "deleted": True}
 
     # Gone, at once: the thread and every message operation on it (its old messages too).
-    before = len(recorder.exchanges)
-    assert_thread_is_gone(client, thread.id, first["id"])
-    assert recorder.statuses()[before:] == [404] * 8
+    live.assert_thread_is_gone(client, recorder, thread.id, first["id"], openai.NotFoundError)
 
 
 def test_create_thread_without_anything(client: OpenAI, recorder: ResponseRecorder) -> None:
@@ -612,9 +552,7 @@ def test_a_thread_that_does_not_exist_is_not_found(
     client: OpenAI, recorder: ResponseRecorder, kind: str
 ) -> None:
     thread = missing_thread(client, kind)
-    before = len(recorder.exchanges)
-    assert_thread_is_gone(client, thread, MISSING)
-    assert recorder.statuses()[before:] == [404] * 8
+    live.assert_thread_is_gone(client, recorder, thread, MISSING, openai.NotFoundError)
 
 
 def test_deleting_a_thread_with_messages_removes_them_all(client: OpenAI) -> None:
@@ -650,12 +588,7 @@ def test_update_of_a_missing_message_is_not_found(client: OpenAI, thread: str) -
     with pytest.raises(openai.NotFoundError) as caught:
         client.beta.threads.messages.update(MISSING, thread_id=thread, metadata={"k": "v"})
     assert caught.value.status_code == 404
-    assert caught.value.body == {
-        "message": f"No message found with id '{MISSING}'.",
-        "type": "invalid_request_error",
-        "param": None,
-        "code": None,
-    }
+    assert caught.value.body == message_not_found(MISSING)["error"]
     assert (caught.value.code, caught.value.param) == (None, None)
 
 
@@ -839,25 +772,6 @@ def test_wrong_beta_header(client: OpenAI, thread: str) -> None:
 
 def test_sdk_sends_what_the_contract_expects(live_api: str) -> None:
     """The headers the SDK sends (bearer key, OpenAI-Beta), seen by a request hook, on every request."""
-    sent: list[Any] = []
-    recorder = ResponseRecorder()
-    hooks = recorder.httpx_hooks()
-    hooks["request"].append(sent.append)
-    with OpenAI(
-        base_url=live_api,
-        api_key=LIVE_API_KEY,
-        max_retries=0,
-        http_client=openai.DefaultHttpxClient(event_hooks=hooks),
-    ) as client:
-        thread = client.beta.threads.create()
-        client.beta.threads.messages.create(thread.id, role="user", content="hi")
-        client.beta.threads.delete(thread.id)
-    recorder.assert_clean(at_least=3)
-    assert [(r.method, str(r.url)) for r in sent] == [
-        ("POST", f"{live_api}/threads"),
-        ("POST", f"{live_api}/threads/{thread.id}/messages"),
-        ("DELETE", f"{live_api}/threads/{thread.id}"),
-    ]
-    for request in sent:
+    for request in live.short_thread_requests(live_api, lambda hooks: make_client(live_api, hooks)):
         assert request.headers["authorization"] == f"Bearer {LIVE_API_KEY}"
         assert request.headers["openai-beta"] == "assistants=v2"

@@ -13,6 +13,7 @@ Errors are raised by the OpenAI SDK that portkey-ai vendors. Every response is v
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from typing import Any, Literal
@@ -29,9 +30,9 @@ from portkey_ai.api_resources.types.thread_message_type import (
 )
 from portkey_ai.api_resources.types.thread_type import Thread, ThreadDeleted
 
-from tests.support.api import assert_message, message_not_found, text_part, thread_not_found
+from tests.support import live
+from tests.support.api import EMPTY_LIST, assert_message, message_not_found, text_part
 from tests.support.live import LIVE_API_KEY, MISSING, NEVER_MINTED, UNKNOWN_THREAD, last_body, new_thread
-from tests.support.live import assert_thread as assert_thread_object
 from tests.support.spec import ResponseRecorder
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -48,19 +49,21 @@ def _no_portkey_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-def make_portkey(base_url: str, recorder: ResponseRecorder, **options: Any) -> Portkey:
-    return Portkey(
-        api_key=PORTKEY_KEY,
-        virtual_key=VIRTUAL_KEY,
-        base_url=base_url,
-        http_client=httpx.Client(event_hooks=recorder.httpx_hooks(), timeout=30.0),
-        **options,
+def make_portkey(base_url: str, hooks: live.Hooks) -> closing[Portkey]:
+    """The documented form, with a virtual key; closed on leaving its ``with``."""
+    return closing(
+        Portkey(
+            api_key=PORTKEY_KEY,
+            virtual_key=VIRTUAL_KEY,
+            base_url=base_url,
+            http_client=httpx.Client(event_hooks=hooks, timeout=30.0),
+        )
     )
 
 
 @pytest.fixture
 def portkey(live_api: str, recorder: ResponseRecorder) -> Iterator[Portkey]:
-    with closing(make_portkey(live_api, recorder)) as portkey:
+    with make_portkey(live_api, recorder.httpx_hooks()) as portkey:
         yield portkey
 
 
@@ -72,17 +75,8 @@ def thread(portkey: Portkey) -> str:
 
 @pytest.fixture(scope="module")
 def paging_thread(live_api: str) -> tuple[str, list[str]]:
-    recorder = ResponseRecorder()
-    ids = []
-    with closing(make_portkey(live_api, recorder)) as portkey:
-        thread = new_thread(portkey)
-        for n in range(MANY):
-            message = portkey.beta.threads.messages.create(thread, role="user", content=f"message {n:03}")
-            assert message.id
-            ids.append(message.id)
-    recorder.assert_clean(at_least=MANY + 1)
-    assert len(set(ids)) == MANY
-    return thread, ids
+    """A thread with MANY messages ("message 000", ...), and their ids in creation order."""
+    return live.new_paging_thread(lambda hooks: make_portkey(live_api, hooks), MANY)
 
 
 def ids_of(page: MessageList) -> list[str]:
@@ -109,53 +103,29 @@ def walk(
 
 
 def test_create_with_a_string(portkey: Portkey, recorder: ResponseRecorder, thread: str) -> None:
-    message = portkey.beta.threads.messages.create(thread, role="user", content="Hello, world!")
+    message = live.create_text_message(portkey, recorder, thread, "Hello, world!")
 
-    assert_message(last_body(recorder), content=[text_part("Hello, world!")], thread_id=thread)
     assert isinstance(message, ThreadMessage)
-    assert message.id == last_body(recorder)["id"]
-    assert message.object == "thread.message"
-    assert message.thread_id == thread
-    assert message.role == "user"
-    assert message.status == "completed"
-    assert message.completed_at == message.created_at
-    assert (message.assistant_id, message.run_id, message.incomplete_at) == (None, None, None)
-    assert message.attachments == []
-    assert message.metadata == {}
     assert message.content is not None
-    assert len(message.content) == 1
     block = message.content[0]
     assert isinstance(block, MessageContentText)
-    assert block.type == "text"
     assert block.text is not None
-    assert block.text.value == "Hello, world!"
-    assert block.text.annotations == []
 
 
 def test_create_with_content_parts(portkey: Portkey, recorder: ResponseRecorder, thread: str) -> None:
     attachments = [{"file_id": "file-abc123", "tools": [{"type": "file_search"}]}]
-    message = portkey.beta.threads.messages.create(
-        thread,
-        role="assistant",
-        content=[
-            {"type": "text", "text": "Look:"},
-            {"type": "image_url", "image_url": {"url": "https://example.com/cat.png", "detail": "high"}},
-            {"type": "image_file", "image_file": {"file_id": "file-img789"}},
-        ],
-        attachments=attachments,
-        metadata={"source": "portkey"},
-    )
-    assert_message(
-        last_body(recorder),
-        thread_id=thread,
-        role="assistant",
-        content=[
-            text_part("Look:"),
-            {"type": "image_url", "image_url": {"url": "https://example.com/cat.png", "detail": "high"}},
-            {"type": "image_file", "image_file": {"file_id": "file-img789", "detail": "auto"}},
-        ],
-        attachments=attachments,
-        metadata={"source": "portkey"},
+    parts = [
+        {"type": "text", "text": "Look:"},
+        {"type": "image_url", "image_url": {"url": "https://example.com/cat.png", "detail": "high"}},
+        {"type": "image_file", "image_file": {"file_id": "file-img789"}},
+    ]
+    answered = [
+        text_part("Look:"),
+        {"type": "image_url", "image_url": {"url": "https://example.com/cat.png", "detail": "high"}},
+        {"type": "image_file", "image_file": {"file_id": "file-img789", "detail": "auto"}},
+    ]
+    message = live.create_with_parts(
+        portkey, recorder, thread, parts, answered, attachments=attachments, metadata={"source": "portkey"}
     )
     assert message.content is not None
     assert [part.type for part in message.content] == ["text", "image_url", "image_file"]
@@ -166,28 +136,7 @@ def test_create_with_content_parts(portkey: Portkey, recorder: ResponseRecorder,
 
 
 def test_portkey_sends_its_headers_and_the_placeholder_key(live_api: str) -> None:
-    sent: list[httpx.Request] = []
-    recorder = ResponseRecorder()
-    hooks = recorder.httpx_hooks()
-    hooks["request"].append(sent.append)
-    with closing(
-        Portkey(
-            api_key=PORTKEY_KEY,
-            virtual_key=VIRTUAL_KEY,
-            base_url=live_api,
-            http_client=httpx.Client(event_hooks=hooks, timeout=30.0),
-        )
-    ) as portkey:
-        thread = new_thread(portkey)
-        portkey.beta.threads.messages.create(thread, role="user", content="hi")
-        portkey.beta.threads.delete(thread)
-    recorder.assert_clean(at_least=3)
-    assert [(r.method, str(r.url)) for r in sent] == [
-        ("POST", f"{live_api}/threads"),
-        ("POST", f"{live_api}/threads/{thread}/messages"),
-        ("DELETE", f"{live_api}/threads/{thread}"),
-    ]
-    for request in sent:
+    for request in live.short_thread_requests(live_api, lambda hooks: make_portkey(live_api, hooks)):
         assert request.headers["x-portkey-api-key"] == LIVE_API_KEY
         assert request.headers["x-portkey-virtual-key"] == VIRTUAL_KEY
         assert request.headers["authorization"] == "Bearer OPENAI_API_KEY"
@@ -263,13 +212,7 @@ def test_list_defaults_and_empty_thread(
     assert (page.object, page.has_more, page.first_id, page.last_id) == ("list", True, ids[-1], ids[-20])
     empty = portkey.beta.threads.messages.list(new_thread(portkey))
     assert (empty.data, empty.first_id, empty.last_id, empty.has_more) == ([], None, None, False)
-    assert last_body(recorder) == {
-        "object": "list",
-        "data": [],
-        "first_id": None,
-        "last_id": None,
-        "has_more": False,
-    }
+    assert last_body(recorder) == EMPTY_LIST
 
 
 # --- update -------------------------------------------------------------------------------------------------
@@ -340,30 +283,8 @@ def test_retrieve_and_delete_in_another_thread_are_not_found(portkey: Portkey, t
 # --- threads ------------------------------------------------------------------------------------------------
 
 
-def assert_thread(body: Any, thread: Thread, **expected: Any) -> None:
-    """``body`` (the raw answer) is exactly the thread object, and ``thread`` (the SDK's) agrees with it."""
-    assert isinstance(thread, Thread)
-    assert_thread_object(body, thread, **expected)
-
-
-def assert_thread_is_gone(portkey: Portkey, thread_id: str, message_id: str) -> None:
-    """Every thread and message operation on ``thread_id`` is a 404 "No thread found"."""
-    threads, messages = portkey.beta.threads, portkey.beta.threads.messages
-    calls: dict[str, Callable[[], object]] = {
-        "retrieve thread": lambda: threads.retrieve(thread_id),
-        "update thread": lambda: threads.update(thread_id, metadata={"k": "v"}),
-        "delete thread": lambda: threads.delete(thread_id),
-        "list messages": lambda: messages.list(thread_id),
-        "create message": lambda: messages.create(thread_id, role="user", content="hi"),
-        "retrieve message": lambda: messages.retrieve(thread_id, message_id),
-        "update message": lambda: messages.update(thread_id, message_id, metadata={"k": "v"}),
-        "delete message": lambda: messages.delete(message_id, thread_id=thread_id),
-    }
-    for name, call in calls.items():
-        with pytest.raises(vendored_openai.NotFoundError) as caught:
-            call()
-        assert caught.value.status_code == 404, name
-        assert caught.value.body == thread_not_found(thread_id)["error"], name
+# ``body`` (the raw answer) is exactly the thread object, and ``thread`` (the SDK's Thread) agrees with it.
+assert_thread = functools.partial(live.assert_thread, sdk_class=Thread)
 
 
 def test_thread_lifecycle(portkey: Portkey, recorder: ResponseRecorder) -> None:
@@ -422,9 +343,9 @@ def test_thread_lifecycle(portkey: Portkey, recorder: ResponseRecorder) -> None:
     assert (removed.id, removed.object, removed.deleted) == (thread_id, "thread.deleted", True)
     assert last_body(recorder) == {"id": thread_id, "object": "thread.deleted", "deleted": True}
 
-    before = len(recorder.exchanges)
-    assert_thread_is_gone(portkey, thread_id, first["id"])
-    assert recorder.statuses()[before:] == [404] * 8
+    live.assert_thread_is_gone(
+        portkey, recorder, thread_id, first["id"], vendored_openai.NotFoundError, thread_id_first=True
+    )
 
 
 @pytest.mark.parametrize("kind", ["never-created", "deleted", "never-minted"])
@@ -436,9 +357,9 @@ def test_a_thread_that_does_not_exist_is_not_found(
         portkey.beta.threads.delete(thread)
     else:
         thread = UNKNOWN_THREAD if kind == "never-created" else NEVER_MINTED
-    before = len(recorder.exchanges)
-    assert_thread_is_gone(portkey, thread, MISSING)
-    assert recorder.statuses()[before:] == [404] * 8
+    live.assert_thread_is_gone(
+        portkey, recorder, thread, MISSING, vendored_openai.NotFoundError, thread_id_first=True
+    )
 
 
 # --- errors -------------------------------------------------------------------------------------------------
@@ -467,12 +388,7 @@ def test_missing_message_is_not_found(portkey: Portkey, thread: str) -> None:
     with pytest.raises(vendored_openai.NotFoundError) as caught:
         portkey.beta.threads.messages.update(thread, MISSING, metadata={"k": "v"})
     assert caught.value.status_code == 404
-    assert caught.value.body == {
-        "message": f"No message found with id '{MISSING}'.",
-        "type": "invalid_request_error",
-        "param": None,
-        "code": None,
-    }
+    assert caught.value.body == message_not_found(MISSING)["error"]
 
 
 @pytest.mark.parametrize(

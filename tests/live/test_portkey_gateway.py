@@ -36,7 +36,8 @@ from portkey_ai._vendor import openai as vendored_openai
 
 from local.gateway import Answer, Request
 from local.serve import LocalServer
-from tests.support.api import assert_message, message_not_found, text_part, thread_not_found
+from tests.support import live
+from tests.support.api import EMPTY_LIST, assert_message, message_not_found, text_part, thread_not_found
 from tests.support.live import LIVE_API_KEY, MISSING, call, last_body, new_thread
 from tests.support.sam_template import SUPPORT
 from tests.support.spec import ResponseRecorder
@@ -249,24 +250,20 @@ def test_portkey_create_list_update(portkey: Portkey, recorder: ResponseRecorder
     )
     created_body = last_body(recorder)
 
-    second = messages.create(
+    parts = [
+        {"type": "text", "text": "parts"},
+        {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}},
+    ]
+    answered = [
+        text_part("parts"),
+        {"type": "image_url", "image_url": {"url": "https://example.com/a.png", "detail": "auto"}},
+    ]
+    second = live.create_with_parts(
+        portkey,
+        recorder,
         thread,
-        role="assistant",
-        content=[
-            {"type": "text", "text": "parts"},
-            {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}},
-        ],
-        attachments=[{"file_id": "file-abc", "tools": [{"type": "code_interpreter"}]}],
-        metadata={"via": "gateway"},
-    )
-    assert_message(
-        last_body(recorder),
-        thread_id=thread,
-        role="assistant",
-        content=[
-            text_part("parts"),
-            {"type": "image_url", "image_url": {"url": "https://example.com/a.png", "detail": "auto"}},
-        ],
+        parts,
+        answered,
         attachments=[{"file_id": "file-abc", "tools": [{"type": "code_interpreter"}]}],
         metadata={"via": "gateway"},
     )
@@ -324,12 +321,7 @@ def test_portkey_errors_through_the_gateway(
     with pytest.raises(vendored_openai.NotFoundError) as missing:
         portkey.beta.threads.messages.update(thread, MISSING, metadata={"k": "v"})
     assert missing.value.status_code == 404
-    assert missing.value.body == {
-        "message": f"No message found with id '{MISSING}'.",
-        "type": "invalid_request_error",
-        "param": None,
-        "code": None,
-    }
+    assert missing.value.body == message_not_found(MISSING)["error"]
 
     with pytest.raises(vendored_openai.BadRequestError) as limit:
         portkey.beta.threads.messages.list(thread, limit=101)
@@ -356,13 +348,7 @@ def test_openai_sdk_auto_pagination_through_the_gateway(
 
     empty = client.beta.threads.messages.list(new_thread(client))
     assert empty.data == []
-    assert last_body(recorder) == {
-        "object": "list",
-        "data": [],
-        "first_id": None,
-        "last_id": None,
-        "has_more": False,
-    }
+    assert last_body(recorder) == EMPTY_LIST
 
 
 def _bounded(pager: Any, bound: int) -> list[Any]:
@@ -470,21 +456,9 @@ def test_portkey_thread_lifecycle_through_the_gateway(
     assert (removed.id, removed.object, removed.deleted) == (thread_id, "thread.deleted", True)
     assert last_body(recorder) == {"id": thread_id, "object": "thread.deleted", "deleted": True}
 
-    before = len(recorder.exchanges)
-    for operation in (
-        lambda: threads.retrieve(thread_id),
-        lambda: threads.update(thread_id, metadata={"k": "v"}),
-        lambda: threads.delete(thread_id),
-        lambda: messages.list(thread_id),
-        lambda: messages.create(thread_id, role="user", content="hi"),
-        lambda: messages.retrieve(thread_id, first["id"]),
-        lambda: messages.update(thread_id, first["id"], metadata={"k": "v"}),
-        lambda: messages.delete(first["id"], thread_id=thread_id),
-    ):
-        with pytest.raises(vendored_openai.NotFoundError) as caught:
-            operation()
-        assert caught.value.body == thread_not_found(thread_id)["error"]
-    assert recorder.statuses()[before:] == [404] * 8
+    live.assert_thread_is_gone(
+        portkey, recorder, thread_id, first["id"], vendored_openai.NotFoundError, thread_id_first=True
+    )
     assert direct(live_api, "GET", f"/threads/{thread_id}/messages") == (404, thread_not_found(thread_id))
 
 

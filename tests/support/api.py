@@ -42,6 +42,13 @@ MESSAGE_KEYS = [
     "incomplete_at",
 ]
 LIST_KEYS = ["object", "data", "first_id", "last_id", "has_more"]
+EMPTY_LIST: dict[str, Any] = {
+    "object": "list",
+    "data": [],
+    "first_id": None,
+    "last_id": None,
+    "has_more": False,
+}
 ERROR_KEYS = ["message", "type", "param", "code"]
 
 UNPARSABLE = (
@@ -110,6 +117,16 @@ def modify_event(
         path_parameters={"thread_id": thread_id, "message_id": message_id},
         body=body,
         raw_body=raw_body,
+    )
+
+
+def message_event(method: str, thread_id: str, message_id: str) -> dict[str, Any]:
+    """A request to one message without a body: GET retrieves it, DELETE deletes it."""
+    return http_event(
+        method,
+        message_path(thread_id, message_id),
+        route_key=MESSAGE_ROUTE.format(method=method),
+        path_parameters={"thread_id": thread_id, "message_id": message_id},
     )
 
 
@@ -209,6 +226,29 @@ def text_part(value: str) -> dict[str, Any]:
     return {"type": "text", "text": {"value": value, "annotations": []}}
 
 
+def openai_message(
+    *, id: str, created_at: int, content: list[dict[str, Any]], thread_id: str, **fields: Any
+) -> dict[str, Any]:
+    """A whole message object as OpenAI returns it, in its key order: a user's, completed, of no run, unless
+    ``fields`` say otherwise."""
+    return {
+        "id": id,
+        "object": "thread.message",
+        "created_at": created_at,
+        "assistant_id": None,
+        "thread_id": thread_id,
+        "run_id": None,
+        "role": "user",
+        "content": content,
+        "attachments": [],
+        "metadata": {},
+        "status": "completed",
+        "incomplete_details": None,
+        "completed_at": None,
+        "incomplete_at": None,
+    } | fields
+
+
 def expected_message(
     *,
     id: str,
@@ -220,22 +260,16 @@ def expected_message(
     metadata: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The whole message object the contract describes, in its key order."""
-    return {
-        "id": id,
-        "object": "thread.message",
-        "created_at": created_at,
-        "assistant_id": None,
-        "thread_id": thread_id,
-        "run_id": None,
-        "role": role,
-        "content": content,
-        "attachments": attachments or [],
-        "metadata": metadata or {},
-        "status": "completed",
-        "incomplete_details": None,
-        "completed_at": created_at,
-        "incomplete_at": None,
-    }
+    return openai_message(
+        id=id,
+        created_at=created_at,
+        content=content,
+        thread_id=thread_id,
+        role=role,
+        attachments=attachments or [],
+        metadata=metadata or {},
+        completed_at=created_at,
+    )
 
 
 def assert_message(body: Any, **expected: Any) -> None:

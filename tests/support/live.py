@@ -12,8 +12,8 @@ import http.client
 import json
 import os
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from local.serve import LocalServer
+from tests.support.api import assert_message, text_part, thread_not_found
 from tests.support.seeding import is_thread_id
 from tests.support.spec import ResponseRecorder
 
@@ -175,9 +176,10 @@ def last_body(recorder: ResponseRecorder) -> Any:
 THREAD_KEYS = {"id", "object", "created_at", "metadata", "tool_resources"}
 
 
-def assert_thread(body: Any, thread: Any, **expected: Any) -> None:
+def assert_thread(body: Any, thread: Any, *, sdk_class: type[Any], **expected: Any) -> None:
     """``body`` (the raw answer) is exactly the thread object with the ``expected`` metadata and tool
-    resources, and ``thread`` (the SDK's parsed object) agrees with it."""
+    resources, and ``thread`` (the SDK's parsed object, of its ``sdk_class``) agrees with it."""
+    assert isinstance(thread, sdk_class)
     assert isinstance(body, dict)
     assert set(body) == THREAD_KEYS
     assert is_thread_id(body["id"]), body["id"]
@@ -191,3 +193,123 @@ def assert_thread(body: Any, thread: Any, **expected: Any) -> None:
     }
     assert (thread.id, thread.object, thread.created_at) == (body["id"], "thread", body["created_at"])
     assert thread.metadata == body["metadata"]
+
+
+# A client's httpx event hooks, and what opens an SDK client (openai's or portkey-ai's) on given ones.
+Hooks = dict[str, list[Callable[[Any], None]]]
+OpenSdk = Callable[[Hooks], AbstractContextManager[Any]]
+
+
+def new_paging_thread(open_sdk: OpenSdk, count: int) -> tuple[str, list[str]]:
+    """A thread with ``count`` messages ("message 000", ...) made through a client that ``open_sdk`` opens,
+    and their ids in creation order; every answer is validated."""
+    recorder = ResponseRecorder()
+    ids: list[str] = []
+    with open_sdk(recorder.httpx_hooks()) as client:
+        thread = new_thread(client)
+        for n in range(count):
+            message_id = client.beta.threads.messages.create(
+                thread, role="user", content=f"message {n:03}"
+            ).id
+            assert message_id
+            ids.append(message_id)
+    recorder.assert_clean(at_least=count + 1)
+    assert len(set(ids)) == count
+    return thread, ids
+
+
+def short_thread_requests(live_api: str, open_sdk: OpenSdk) -> list[Any]:
+    """Through a client that ``open_sdk`` opens: a thread, a message in it, the thread deleted. Every answer
+    is valid and the three requests go where they should; returns them as the SDK sent them (httpx's)."""
+    sent: list[Any] = []
+    recorder = ResponseRecorder()
+    hooks = recorder.httpx_hooks()
+    hooks["request"].append(sent.append)
+    with open_sdk(hooks) as client:
+        thread = new_thread(client)
+        client.beta.threads.messages.create(thread, role="user", content="hi")
+        client.beta.threads.delete(thread)
+    recorder.assert_clean(at_least=3)
+    assert [(r.method, str(r.url)) for r in sent] == [
+        ("POST", f"{live_api}/threads"),
+        ("POST", f"{live_api}/threads/{thread}/messages"),
+        ("DELETE", f"{live_api}/threads/{thread}"),
+    ]
+    return sent
+
+
+def create_text_message(client: Any, recorder: ResponseRecorder, thread: str, text: str) -> Any:
+    """Creates a user message of ``text`` (a string) through the SDK under test: the raw answer is exactly the
+    contract's message, and the SDK's parsed one agrees with it. Returns the SDK's message."""
+    message = client.beta.threads.messages.create(thread, role="user", content=text)
+    assert_message(last_body(recorder), content=[text_part(text)], thread_id=thread)
+    assert message.id == last_body(recorder)["id"]
+    assert message.object == "thread.message"
+    assert message.thread_id == thread
+    assert message.role == "user"
+    assert message.status == "completed"
+    assert message.completed_at == message.created_at
+    assert (message.assistant_id, message.run_id, message.incomplete_at) == (None, None, None)
+    assert message.attachments == []
+    assert message.metadata == {}
+    assert message.content is not None
+    assert len(message.content) == 1
+    block = message.content[0]
+    assert block.type == "text"
+    assert block.text.value == text
+    assert block.text.annotations == []
+    return message
+
+
+def create_with_parts(
+    client: Any,
+    recorder: ResponseRecorder,
+    thread: str,
+    parts: list[Any],
+    answered: list[dict[str, Any]],
+    **fields: Any,
+) -> Any:
+    """Creates an assistant message of content ``parts`` (and ``fields``: attachments, metadata) through the
+    SDK under test: the raw answer is exactly the contract's message, its content ``answered`` and its
+    ``fields`` as given. Returns the SDK's message."""
+    message = client.beta.threads.messages.create(thread, role="assistant", content=parts, **fields)
+    assert_message(last_body(recorder), thread_id=thread, role="assistant", content=answered, **fields)
+    return message
+
+
+def assert_thread_is_gone(
+    client: Any,
+    recorder: ResponseRecorder,
+    thread_id: str,
+    message_id: str,
+    not_found: type[Exception],
+    *,
+    thread_id_first: bool = False,
+) -> None:
+    """Every thread and message operation on ``thread_id`` through the SDK under test is a 404 "No thread
+    found" with no code or param (``not_found``: the SDK's class for it), eight answers in all; ``message_id``
+    is one of its messages (or any id): the thread is checked first. openai's message calls take the message
+    id first, portkey-ai's (``thread_id_first``) the thread id."""
+    threads, messages = client.beta.threads, client.beta.threads.messages
+    operations: dict[str, Callable[[], object]] = {
+        "retrieve thread": lambda: threads.retrieve(thread_id),
+        "update thread": lambda: threads.update(thread_id, metadata={"k": "v"}),
+        "delete thread": lambda: threads.delete(thread_id),
+        "list messages": lambda: messages.list(thread_id),
+        "create message": lambda: messages.create(thread_id, role="user", content="hi"),
+        "retrieve message": lambda: messages.retrieve(message_id, thread_id=thread_id),
+        "update message": lambda: messages.update(message_id, thread_id=thread_id, metadata={"k": "v"}),
+        "delete message": lambda: messages.delete(message_id, thread_id=thread_id),
+    }
+    if thread_id_first:
+        operations["retrieve message"] = lambda: messages.retrieve(thread_id, message_id)
+        operations["update message"] = lambda: messages.update(thread_id, message_id, metadata={"k": "v"})
+    before = len(recorder.exchanges)
+    for name, operation in operations.items():
+        with pytest.raises(not_found) as caught:
+            operation()
+        error: Any = caught.value
+        assert error.status_code == 404, name
+        assert error.body == thread_not_found(thread_id)["error"], name
+        assert (error.code, error.param) == (None, None), name
+    assert recorder.statuses()[before:] == [404] * 8
