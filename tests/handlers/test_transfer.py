@@ -30,6 +30,14 @@ deserialize = TypeDeserializer().deserialize
 _ordinal = itertools.count(1)
 
 
+@pytest.fixture(autouse=True)
+def _time_enough(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every invocation here has ten minutes: these tests say what an import, a list or an export does, and
+    moto on a busy machine takes far longer than DynamoDB (a 2,000-message import is 80 batch writes). The
+    deadline itself is tested in tests/faults."""
+    monkeypatch.setattr(FakeContext, "get_remaining_time_in_millis", lambda self: 600_000)
+
+
 def _send(method: str, path: str, *, key: str | None = None, **fields: Any) -> Answer:
     if key is not None:
         fields["headers"] = {**fields.get("headers", {}), "authorization": f"Bearer {key}"}
