@@ -78,8 +78,8 @@ def event_message_id() -> str:
 
 def expected_status(function: str) -> int:
     """What the function answers its sample event with, when the thread and message it names exist (a 404
-    for the unknown route, a 200 for every other)."""
-    return 404 if function == "route_not_found" else 200
+    for the unknown route, a 409 for the import of that very thread, a 200 for every other)."""
+    return {"route_not_found": 404, "import_thread": 409}.get(function, 200)
 
 
 def copy_event(template: dict[str, Any]) -> dict[str, Any]:

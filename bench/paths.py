@@ -23,6 +23,9 @@ HTTP_FUNCTIONS = (
     "retrieve_thread",
     "modify_thread",
     "delete_thread",
+    "list_threads",
+    "import_thread",
+    "export_thread",
     "route_not_found",
 )
 
